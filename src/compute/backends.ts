@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** tfjs backends in the order of preference on hardware with a GPU (DESIGN.md §1). */
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+/** `auto` picks the fastest backend measured in this browser (see {@link probeBackends}). */
+export type BackendChoice = BackendName | 'auto';
+
+export function isBackendName(x: unknown): x is BackendName {
+  return typeof x === 'string' && (BACKENDS as readonly string[]).includes(x);
+}
+
+/** A backend that could not be used, and why. */
+export interface BackendFailure {
+  backend: BackendName;
+  reason: string;
+}
+
+const g = globalThis as { navigator?: unknown; document?: unknown; WorkerGlobalScope?: unknown };
+/** True in a page or a Web Worker; false in Node, where only the cpu backend exists. */
+export const isBrowser = typeof g.navigator !== 'undefined' && (typeof g.document !== 'undefined' || typeof g.WorkerGlobalScope !== 'undefined');
+
+let registration: Promise<void> | null = null;
+
+/** Registers the WebGPU and WASM backends (browser only; WASM binaries come from our own build). */
+function registerBrowserBackends(): Promise<void> {
+  if (!registration) {
+    registration = isBrowser ? import('./browserBackends').then((m) => m.register()) : Promise.resolve();
+  }
+  return registration;
+}
+
+/** Backends forced to fail: a test hook (`?fail=webgpu,webgl` in the app's URL). */
+const forcedFailures = new Set<BackendName>();
+export function setForcedFailures(names: readonly BackendName[]): void {
+  forcedFailures.clear();
+  for (const n of names) forcedFailures.add(n);
+}
+
+async function preflight(name: BackendName): Promise<string | null> {
+  if (forcedFailures.has(name)) return `forced to fail by the test hook (fail=${name})`;
+  if (!isBrowser && name !== 'cpu') return 'only the cpu backend runs outside a browser';
+  if (name === 'webgpu') {
+    const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+    if (!gpu) return 'navigator.gpu is missing: this browser has no WebGPU (Chromium needs --enable-unsafe-webgpu on Linux)';
+    try {
+      const adapter = await gpu.requestAdapter();
+      if (!adapter) return 'navigator.gpu.requestAdapter() returned null: no WebGPU adapter';
+    } catch (e) {
+      return `requestAdapter() threw: ${(e as Error).message}`;
+    }
+  }
+  if (name === 'webgl' && typeof OffscreenCanvas !== 'undefined') {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return 'no WebGL2 context could be created';
+  }
+  return null;
+}
+
+/**
+ * Makes `name` the active tfjs backend. Resolves with `null` on success, or the reason it failed.
+ * Never throws.
+ */
+export async function activate(name: BackendName): Promise<string | null> {
+  await registerBrowserBackends();
+  await tf.ready().catch(() => undefined);
+  if (tf.getBackend() === name && !forcedFailures.has(name)) return null;
+  const why = await preflight(name);
+  if (why) return why;
+  try {
+    const ok = await tf.setBackend(name);
+    if (!ok) return `tf.setBackend('${name}') failed to initialise`;
+    await tf.ready();
+    return null;
+  } catch (e) {
+    return `initialisation threw: ${(e as Error).message}`;
+  }
+}
+
+/** Backends to try, in order, starting at `first` and falling back along {@link BACKENDS}. */
+export function fallbackChain(first: BackendName): BackendName[] {
+  const i = BACKENDS.indexOf(first);
+  return [...BACKENDS.slice(i), ...BACKENDS.slice(0, i).filter((b) => b === 'cpu')];
+}
+
+/** The active backend's name. */
+export function currentBackend(): string {
+  return tf.getBackend();
+}
+
+/** Number of live tfjs tensors (for leak checks). */
+export function liveTensors(): number {
+  return tf.memory().numTensors;
+}

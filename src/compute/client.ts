@@ -1,0 +1,177 @@
+import type { BackendName } from './backends';
+import type { EngineRequest, EngineResult, ProbeResult } from './engine';
+import type { FromWorker, ToWorker } from './protocol';
+
+/** What a request came to: a result, or replaced by a newer request before it ran. */
+export type Outcome = { status: 'done'; key: string; result: EngineResult; cached: boolean } | { status: 'superseded'; key: string };
+
+export interface ComputeClientOptions {
+  /** Run tfjs in a Web Worker (default: when the page can create one). */
+  worker?: boolean;
+  /** Test hook: backends that must fail to initialise. */
+  forcedFailures?: BackendName[];
+  /** Fastest backend remembered from an earlier probe, used by `auto`. */
+  fastest?: BackendName | null;
+  /** Result cache budget in bytes (default 512 MiB). */
+  cacheBytes?: number;
+}
+
+interface Pending {
+  key: string;
+  req: EngineRequest;
+  resolve: (o: Outcome) => void;
+  reject: (e: Error) => void;
+}
+
+function bytesOf(r: EngineResult): number {
+  return (r.scores?.byteLength ?? 0) + (r.weights?.byteLength ?? 0) + (r.output?.byteLength ?? 0);
+}
+
+/**
+ * The page's handle on the compute layer. Runs requests in a Web Worker (falling back to the
+ * main thread when no worker can run), keeps only the newest request while one is running,
+ * and caches results by request key.
+ */
+export class ComputeClient {
+  private worker: Worker | null = null;
+  private mainHandler: Promise<typeof import('./handler')> | null = null;
+  private nextId = 1;
+  private replies = new Map<number, (m: FromWorker) => void>();
+  private running: Pending | null = null;
+  private queued: Pending | null = null;
+  private cache = new Map<string, EngineResult>();
+  private cacheBytes = 0;
+  private readonly budget: number;
+  private readonly config: ToWorker;
+  /** Why the worker is not used, when it is not. */
+  workerProblem: string | null = null;
+
+  constructor(opts: ComputeClientOptions = {}) {
+    this.budget = opts.cacheBytes ?? 512 * 2 ** 20;
+    this.config = { id: 0, kind: 'config', forcedFailures: opts.forcedFailures ?? [], fastest: opts.fastest ?? null };
+    const wantWorker = opts.worker ?? typeof Worker !== 'undefined';
+    if (wantWorker) {
+      try {
+        this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'qk-scope-compute' });
+        this.worker.onmessage = (e: MessageEvent<FromWorker>) => {
+          const cb = this.replies.get(e.data.id);
+          this.replies.delete(e.data.id);
+          cb?.(e.data);
+        };
+        this.worker.onerror = (e) => this.abandonWorker(`the compute worker failed: ${e.message || 'script error'}`);
+        this.replies.set(0, () => undefined);
+        this.worker.postMessage(this.config);
+      } catch (e) {
+        this.workerProblem = `no Web Worker: ${(e as Error).message}`;
+        this.worker = null;
+      }
+    } else {
+      this.workerProblem = 'Web Workers are not available here';
+    }
+  }
+
+  /** `worker` or `main thread`: where tfjs runs. */
+  get where(): 'worker' | 'main thread' {
+    return this.worker ? 'worker' : 'main thread';
+  }
+
+  private abandonWorker(why: string): void {
+    if (!this.worker) return;
+    this.workerProblem = why;
+    this.worker.terminate();
+    this.worker = null;
+    // Re-send whatever was waiting for the worker on the main thread.
+    const waiting = [...this.replies.entries()];
+    this.replies.clear();
+    for (const [, cb] of waiting) cb({ id: -1, ok: false, error: 'retry-on-main' });
+  }
+
+  private async send(msg: Omit<ToWorker, 'id'>): Promise<FromWorker> {
+    const id = this.nextId++;
+    const full = { ...msg, id } as ToWorker;
+    if (this.worker) {
+      const w = this.worker;
+      const reply = await new Promise<FromWorker>((resolve) => {
+        this.replies.set(id, resolve);
+        w.postMessage(full);
+      });
+      if (!(reply.ok === false && reply.error === 'retry-on-main')) return reply;
+    }
+    if (!this.mainHandler) {
+      this.mainHandler = import('./handler');
+      const h = await this.mainHandler;
+      await h.handle(this.config);
+    }
+    const h = await this.mainHandler;
+    return h.handle(full);
+  }
+
+  /**
+   * Computes attention for `key` (a deterministic description of the request). A cached key
+   * answers at once; otherwise the request runs next, replacing any request still waiting.
+   */
+  request(key: string, req: EngineRequest): Promise<Outcome> {
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key); // refresh its place in the LRU order
+      this.cache.set(key, hit);
+      if (this.queued) {
+        this.queued.resolve({ status: 'superseded', key: this.queued.key });
+        this.queued = null;
+      }
+      return Promise.resolve({ status: 'done', key, result: hit, cached: true });
+    }
+    return new Promise<Outcome>((resolve, reject) => {
+      const p: Pending = { key, req, resolve, reject };
+      if (!this.running) this.start(p);
+      else {
+        if (this.queued) this.queued.resolve({ status: 'superseded', key: this.queued.key });
+        this.queued = p;
+      }
+    });
+  }
+
+  private start(p: Pending): void {
+    this.running = p;
+    this.send({ kind: 'attention', req: p.req })
+      .then((reply) => {
+        if (reply.ok && reply.kind === 'attention') {
+          this.remember(p.key, reply.result);
+          p.resolve({ status: 'done', key: p.key, result: reply.result, cached: false });
+        } else if (!reply.ok) p.reject(new Error(reply.error));
+        else p.reject(new Error('unexpected reply from the compute worker'));
+      })
+      .catch((e: Error) => p.reject(e))
+      .finally(() => {
+        this.running = null;
+        const next = this.queued;
+        this.queued = null;
+        if (next) this.start(next);
+      });
+  }
+
+  private remember(key: string, r: EngineResult): void {
+    const b = bytesOf(r);
+    if (b > this.budget) return;
+    this.cache.set(key, r);
+    this.cacheBytes += b;
+    for (const [k, v] of this.cache) {
+      if (this.cacheBytes <= this.budget) break;
+      this.cache.delete(k);
+      this.cacheBytes -= bytesOf(v);
+    }
+  }
+
+  /** Measures every backend (see `probe` in the engine); `auto` then uses the fastest. */
+  async probe(): Promise<ProbeResult> {
+    const reply = await this.send({ kind: 'probe' });
+    if (reply.ok && reply.kind === 'probe') return reply.result;
+    throw new Error(reply.ok ? 'unexpected reply' : reply.error);
+  }
+
+  /** Stops the worker. */
+  dispose(): void {
+    this.worker?.terminate();
+    this.worker = null;
+  }
+}

@@ -1,0 +1,120 @@
+import { activate, BACKENDS, fallbackChain, type BackendChoice, type BackendFailure, type BackendName } from './backends';
+import { denseAttention, WANT_ALL, type DenseResult, type Want } from './attention';
+import { attentionDims, type QKV } from '../core/tensor';
+import type { AttentionOptions } from '../core/referenceAttention';
+import { syntheticQKV } from '../core/synthetic';
+
+/** One request to the compute engine (the same object crosses to the worker). */
+export interface EngineRequest {
+  inputs: QKV;
+  options: AttentionOptions;
+  backend: BackendChoice;
+  want?: Want;
+}
+
+/** A computed result: typed arrays, plus which backend produced it and which failed on the way. */
+export interface EngineResult extends DenseResult {
+  backend: BackendName;
+  /** Backends that were tried first and failed, with the reason (shown to the user). */
+  fallbacks: BackendFailure[];
+  /** Wall time of the attention call including read-back, in ms. */
+  ms: number;
+}
+
+/** Probe timings per backend (ms per call, median of a few), or the reason the backend failed. */
+export interface ProbeResult {
+  timings: Partial<Record<BackendName, number>>;
+  failures: BackendFailure[];
+  fastest: BackendName;
+}
+
+let measuredFastest: BackendName | null = null;
+/** Backends found broken in this context; skipped until the page reloads. */
+const broken = new Map<BackendName, string>();
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+/**
+ * Runs dense attention on the requested backend, falling back along WebGPU → WebGL → WASM → CPU
+ * when a backend fails to initialise or fails during the computation (e.g. a WebGL texture
+ * larger than the GPU allows). `auto` uses the fastest backend measured by {@link probe}, or the
+ * quick-start order WASM → WebGL → WebGPU → CPU before any probe has run.
+ */
+export async function runAttention(req: EngineRequest): Promise<EngineResult> {
+  attentionDims(req.inputs); // a shape error is the caller's, not a backend's: report it as is
+  const fallbacks: BackendFailure[] = [];
+  let chain: BackendName[];
+  if (req.backend === 'auto') {
+    chain = measuredFastest ? [measuredFastest, ...BACKENDS.filter((b) => b !== measuredFastest)] : ['wasm', 'webgl', 'webgpu', 'cpu'];
+  } else {
+    chain = fallbackChain(req.backend);
+  }
+  for (const name of chain) {
+    const known = broken.get(name);
+    if (known) {
+      fallbacks.push({ backend: name, reason: known });
+      continue;
+    }
+    const why = await activate(name);
+    if (why) {
+      broken.set(name, why);
+      fallbacks.push({ backend: name, reason: why });
+      continue;
+    }
+    const t0 = now();
+    try {
+      const res = await denseAttention(req.inputs, req.options, req.want ?? WANT_ALL);
+      return { ...res, backend: name, fallbacks, ms: now() - t0 };
+    } catch (e) {
+      // A compute failure is specific to this request (size), so the backend is not marked broken.
+      fallbacks.push({ backend: name, reason: `failed while computing: ${(e as Error).message}` });
+    }
+  }
+  throw new Error(`no backend could compute this attention: ${fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`);
+}
+
+/**
+ * Measures every backend on a fixed workload (H = 8, N = 256, d = 64, causal, weights and
+ * output read back) and remembers the fastest for `auto`. Each backend gets one warm-up call
+ * (shader compilation) and then the median of three timed calls.
+ */
+export async function probe(sizes = { H: 8, N: 256, d: 64 }): Promise<ProbeResult> {
+  const { H, N, d } = sizes;
+  const tokens = Array.from({ length: N }, (_, i) => `t${i % 97}`);
+  const inputs = syntheticQKV({ tokens, pattern: 'random', heads: H, kvHeads: H, headDim: d, temperature: 1, seed: 1 });
+  const timings: Partial<Record<BackendName, number>> = {};
+  const failures: BackendFailure[] = [];
+  for (const name of BACKENDS) {
+    const why = broken.get(name) ?? (await activate(name));
+    if (why) {
+      broken.set(name, why);
+      failures.push({ backend: name, reason: why });
+      continue;
+    }
+    try {
+      const want = { weights: true, output: true };
+      await denseAttention(inputs, { causal: true }, want);
+      const ts: number[] = [];
+      for (let r = 0; r < 3; r++) {
+        const t0 = now();
+        await denseAttention(inputs, { causal: true }, want);
+        ts.push(now() - t0);
+      }
+      ts.sort((a, b) => a - b);
+      timings[name] = ts[1];
+    } catch (e) {
+      failures.push({ backend: name, reason: `failed while computing: ${(e as Error).message}` });
+    }
+  }
+  const ranked = (Object.entries(timings) as [BackendName, number][]).sort((a, b) => a[1] - b[1]);
+  const fastest = ranked.length ? ranked[0][0] : 'cpu';
+  measuredFastest = fastest;
+  return { timings, failures, fastest };
+}
+
+/** Tells the engine which backend a previous probe found fastest (e.g. remembered by the page). */
+export function setMeasuredFastest(name: BackendName | null): void {
+  measuredFastest = name;
+}

@@ -1,0 +1,21 @@
+import { setForcedFailures } from './backends';
+import { probe, runAttention, setMeasuredFastest } from './engine';
+import type { FromWorker, ToWorker } from './protocol';
+
+/** Handles one message, in the worker or on the main thread (the fallback path). Never throws. */
+export async function handle(msg: ToWorker): Promise<FromWorker> {
+  try {
+    switch (msg.kind) {
+      case 'attention':
+        return { id: msg.id, ok: true, kind: 'attention', result: await runAttention(msg.req) };
+      case 'probe':
+        return { id: msg.id, ok: true, kind: 'probe', result: await probe() };
+      case 'config':
+        setForcedFailures(msg.forcedFailures);
+        setMeasuredFastest(msg.fastest);
+        return { id: msg.id, ok: true, kind: 'config' };
+    }
+  } catch (e) {
+    return { id: msg.id, ok: false, error: (e as Error).message ?? String(e) };
+  }
+}

@@ -1,0 +1,50 @@
+import { interpolateCividis, interpolateMagma, interpolateViridis, interpolateRdBu, interpolatePuOr, rgb } from 'd3';
+
+/** Perceptually uniform, colour-blind-safe sequential maps, and diverging maps for signed values. */
+export const SEQUENTIAL_MAPS = ['viridis', 'magma', 'cividis'] as const;
+export const DIVERGING_MAPS = ['RdBu', 'PuOr'] as const;
+export type SequentialMap = (typeof SEQUENTIAL_MAPS)[number];
+export type DivergingMap = (typeof DIVERGING_MAPS)[number];
+export type ColorMapName = SequentialMap | DivergingMap;
+
+const INTERP: Record<ColorMapName, (t: number) => string> = {
+  viridis: interpolateViridis,
+  magma: interpolateMagma,
+  cividis: interpolateCividis,
+  // d3's RdBu/PuOr run red→blue / orange→purple; flip so that positive values are warm.
+  RdBu: (t) => interpolateRdBu(1 - t),
+  PuOr: (t) => interpolatePuOr(t),
+};
+
+/** A 256-entry RGBA lookup table. */
+export type Lut = Uint8ClampedArray;
+
+const cache = new Map<ColorMapName, Lut>();
+
+/** The 256-entry RGBA lookup table of a colour map (cached). */
+export function lut(name: ColorMapName): Lut {
+  let l = cache.get(name);
+  if (!l) {
+    l = new Uint8ClampedArray(256 * 4);
+    for (let i = 0; i < 256; i++) {
+      const c = rgb(INTERP[name](i / 255));
+      l[i * 4] = c.r;
+      l[i * 4 + 1] = c.g;
+      l[i * 4 + 2] = c.b;
+      l[i * 4 + 3] = 255;
+    }
+    cache.set(name, l);
+  }
+  return l;
+}
+
+/** CSS colour of a map at t ∈ [0, 1], for legends. */
+export function cssColor(name: ColorMapName, t: number): string {
+  const l = lut(name);
+  const i = Math.max(0, Math.min(255, Math.round(t * 255))) * 4;
+  return `rgb(${l[i]}, ${l[i + 1]}, ${l[i + 2]})`;
+}
+
+export function isDiverging(name: ColorMapName): name is DivergingMap {
+  return (DIVERGING_MAPS as readonly string[]).includes(name);
+}

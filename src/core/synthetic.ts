@@ -1,0 +1,160 @@
+import { gaussian, hashString, mulberry32 } from './prng';
+import { kvHeadOf, type HeadLayout } from './headMap';
+import type { QKV } from './tensor';
+
+/** Patterns of the synthetic teaching source. */
+export const PATTERNS = ['mixed', 'random', 'previous', 'self', 'sink', 'local', 'block', 'induction'] as const;
+export type Pattern = (typeof PATTERNS)[number];
+
+/** One sentence per pattern, shown in the UI next to the picker. */
+export const PATTERN_INFO: Record<Pattern, { label: string; sentence: string }> = {
+  mixed: { label: 'Mixed (one pattern per head)', sentence: 'Each head gets a different pattern below, cycling previous-token, self, sink, local, block, induction and random, so the head grid shows them side by side.' },
+  random: { label: 'Random', sentence: 'Queries and keys are independent Gaussian vectors, so attention has no structure beyond chance: a baseline to compare the others against.' },
+  previous: { label: 'Previous token', sentence: 'Each query matches the key of the token just before it, the first step of an induction circuit.' },
+  self: { label: 'Diagonal (self)', sentence: 'Each query matches its own key, so every token attends mostly to itself.' },
+  sink: { label: 'Attention sink', sentence: 'Every query matches the first token\'s key, the "attention sink" that real language models park unused attention on.' },
+  local: { label: 'Local window', sentence: 'Each query matches the keys of itself and the few tokens before it (the window grows with the head index), like sliding-window attention.' },
+  block: { label: 'Block-structured', sentence: 'Tokens attend within their own block of four consecutive tokens, the structure block-sparse methods like MoBA exploit.' },
+  induction: { label: 'Copy / induction', sentence: 'A query matches the key of the token that followed an earlier occurrence of the same word, as induction heads do; without an earlier occurrence it falls back to the first token.' },
+};
+
+const MIXED_CYCLE: Pattern[] = ['previous', 'self', 'sink', 'local', 'block', 'induction', 'random'];
+
+/** Parameters of the synthetic source (all seeded, so the same inputs give the same tensors). */
+export interface SyntheticSpec {
+  tokens: string[];
+  pattern: Pattern;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  /** Divides the logits of the pattern: low temperature gives sharp attention. */
+  temperature: number;
+  seed: number;
+  layout?: HeadLayout;
+}
+
+/** Pattern used by query head `h`. */
+export function patternOfHead(pattern: Pattern, h: number): Pattern {
+  return pattern === 'mixed' ? MIXED_CYCLE[h % MIXED_CYCLE.length] : pattern;
+}
+
+function unitVector(rand: () => number, d: number, out: Float32Array, off: number): void {
+  const g = gaussian(rand);
+  let n = 0;
+  for (let c = 0; c < d; c++) {
+    const x = g();
+    out[off + c] = x;
+    n += x * x;
+  }
+  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+  for (let c = 0; c < d; c++) out[off + c] *= inv;
+}
+
+/**
+ * Builds seeded Q `[H, N, d]`, K `[Hkv, N, d]`, V `[Hkv, N, d]` whose attention shows the pattern.
+ *
+ * Every KV head draws near-orthogonal unit codes: one per position `e_t`, one per word type `u_w`,
+ * one per block of four `c_b`, and a sink code `s`. Key `j` is the sum
+ * `e_j + u_{word(j−1)} + c_{block(j)} + [j = 0]·s`, so one key carries every pattern and query heads
+ * that share a KV head (GQA) can still differ. A query picks one code, scaled so that the matching
+ * logit (after the 1/√d of attention) is `strength / temperature`, e.g. `q_i ∝ e_{i−1}` for previous-token.
+ */
+export function syntheticQKV(spec: SyntheticSpec): QKV {
+  const { tokens, heads: H, kvHeads: Hkv, headDim: d, temperature, seed } = spec;
+  const N = tokens.length;
+  const layout = spec.layout ?? 'contiguous';
+  if (N < 1) throw new Error('the synthetic source needs at least one token');
+  if (H % Hkv !== 0) throw new Error(`${H} query heads cannot share ${Hkv} KV heads evenly; pick a divisor of ${H}`);
+  const q = new Float32Array(H * N * d);
+  const k = new Float32Array(Hkv * N * d);
+  const v = new Float32Array(Hkv * N * d);
+  const words = tokens.map((t) => t.toLowerCase());
+  const nBlocks = Math.ceil(N / 4);
+
+  // Per KV head codes.
+  const pos: Float32Array[] = [];
+  const blocks: Float32Array[] = [];
+  const sinks: Float32Array[] = [];
+  const wordCode = new Map<string, Float32Array>();
+  const codeOf = (kv: number, w: string): Float32Array => {
+    const key = `${kv}\u0000${w}`;
+    let c = wordCode.get(key);
+    if (!c) {
+      c = new Float32Array(d);
+      unitVector(mulberry32(hashString(w) ^ Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(kv + 7, 0x85ebca6b)), d, c, 0);
+      wordCode.set(key, c);
+    }
+    return c;
+  };
+  for (let kv = 0; kv < Hkv; kv++) {
+    const rand = mulberry32((seed * 1000003 + kv * 7919 + 17) >>> 0);
+    const e = new Float32Array(N * d);
+    for (let t = 0; t < N; t++) unitVector(rand, d, e, t * d);
+    const b = new Float32Array(nBlocks * d);
+    for (let t = 0; t < nBlocks; t++) unitVector(rand, d, b, t * d);
+    const s = new Float32Array(d);
+    unitVector(rand, d, s, 0);
+    pos.push(e);
+    blocks.push(b);
+    sinks.push(s);
+    const gv = gaussian(rand);
+    for (let i = 0; i < N * d; i++) v[kv * N * d + i] = gv();
+    for (let j = 0; j < N; j++) {
+      const off = (kv * N + j) * d;
+      const prevWord = j > 0 ? codeOf(kv, words[j - 1]) : null;
+      const bj = Math.floor(j / 4) * d;
+      for (let c = 0; c < d; c++) {
+        k[off + c] = e[j * d + c] + b[bj + c] + (prevWord ? prevWord[c] : 0) + (j === 0 ? s[c] : 0);
+      }
+    }
+  }
+
+  // Queries. The attention logit is q·k/√d, so a query √d·(strength/T)·code scores strength/T on its match.
+  const strength = 5;
+  for (let h = 0; h < H; h++) {
+    const kv = kvHeadOf(h, H, Hkv, layout);
+    const p = patternOfHead(spec.pattern, h);
+    const rand = mulberry32((seed * 31 + h * 104729 + 3) >>> 0);
+    const jitter = 0.8 + 0.4 * rand(); // heads of one pattern differ a little in sharpness
+    const amp = (Math.sqrt(d) * strength * jitter) / Math.max(temperature, 1e-3);
+    const e = pos[kv];
+    const g = gaussian(rand);
+    for (let i = 0; i < N; i++) {
+      const off = (h * N + i) * d;
+      const add = (src: Float32Array, so: number, w: number) => {
+        for (let c = 0; c < d; c++) q[off + c] += amp * w * src[so + c];
+      };
+      switch (p) {
+        case 'random':
+          // keys have norm ≈ 2 (a sum of about four unit codes): logits then have a std of ≈ 1.5/T
+          for (let c = 0; c < d; c++) q[off + c] = (g() * 0.75 * Math.sqrt(d)) / Math.max(temperature, 1e-3);
+          break;
+        case 'previous':
+          add(e, Math.max(i - 1, 0) * d, 1);
+          break;
+        case 'self':
+          add(e, i * d, 1);
+          break;
+        case 'sink':
+          add(sinks[kv], 0, 1);
+          break;
+        case 'local': {
+          const w = 2 + (h % 3);
+          for (let m = 0; m < w && i - m >= 0; m++) add(e, (i - m) * d, 1);
+          break;
+        }
+        case 'block':
+          add(blocks[kv], Math.floor(i / 4) * d, 1);
+          break;
+        case 'induction': {
+          add(codeOf(kv, words[i]), 0, 1);
+          add(sinks[kv], 0, 0.6);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  return { q: { shape: [H, N, d], data: q }, k: { shape: [Hkv, N, d], data: k }, v: { shape: [Hkv, N, d], data: v } };
+}
