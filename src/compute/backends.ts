@@ -1,4 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core plus the backends we use, rather than the umbrella package (which adds layers,
+// converter and data: a third more code for the worker to load before the first result).
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
 
 /** tfjs backends in the order of preference on hardware with a GPU (DESIGN.md §1). */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -21,13 +25,15 @@ const g = globalThis as { navigator?: unknown; document?: unknown; WorkerGlobalS
 export const isBrowser = typeof g.navigator !== 'undefined' && (typeof g.document !== 'undefined' || typeof g.WorkerGlobalScope !== 'undefined');
 
 let registration: Promise<void> | null = null;
+let webgpuRegistration: Promise<void> | null = null;
 
-/** Registers the WebGPU and WASM backends (browser only; WASM binaries come from our own build). */
-function registerBrowserBackends(): Promise<void> {
-  if (!registration) {
-    registration = isBrowser ? import('./browserBackends').then((m) => m.register()) : Promise.resolve();
-  }
-  return registration;
+/** Registers the WASM backend, and WebGPU when asked for (browser only; binaries from our own build). */
+function registerBrowserBackends(name: BackendName): Promise<void> {
+  if (!isBrowser) return Promise.resolve();
+  if (!registration) registration = import('./browserBackends').then((m) => m.register());
+  if (name !== 'webgpu') return registration;
+  if (!webgpuRegistration) webgpuRegistration = registration.then(() => import('./browserBackends')).then((m) => m.registerWebgpu());
+  return webgpuRegistration;
 }
 
 /** Backends forced to fail: a test hook (`?fail=webgpu,webgl` in the app's URL). */
@@ -62,7 +68,11 @@ async function preflight(name: BackendName): Promise<string | null> {
  * Never throws.
  */
 export async function activate(name: BackendName): Promise<string | null> {
-  await registerBrowserBackends();
+  try {
+    await registerBrowserBackends(name);
+  } catch (e) {
+    return `its code could not be loaded: ${(e as Error).message}`;
+  }
   await tf.ready().catch(() => undefined);
   if (tf.getBackend() === name && !forcedFailures.has(name)) return null;
   const why = await preflight(name);

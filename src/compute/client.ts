@@ -16,6 +16,8 @@ export interface ComputeClientOptions {
   cacheBytes?: number;
 }
 
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
 interface Pending {
   key: string;
   req: EngineRequest;
@@ -86,7 +88,7 @@ export class ComputeClient {
     for (const [, cb] of waiting) cb({ id: -1, ok: false, error: 'retry-on-main' });
   }
 
-  private async send(msg: Omit<ToWorker, 'id'>): Promise<FromWorker> {
+  private async send(msg: WithoutId<ToWorker>): Promise<FromWorker> {
     const id = this.nextId++;
     const full = { ...msg, id } as ToWorker;
     if (this.worker) {
@@ -166,6 +168,13 @@ export class ComputeClient {
   async probe(): Promise<ProbeResult> {
     const reply = await this.send({ kind: 'probe' });
     if (reply.ok && reply.kind === 'probe') return reply.result;
+    throw new Error(reply.ok ? 'unexpected reply' : reply.error);
+  }
+
+  /** Live tfjs tensors and bytes where tfjs runs (for leak checks). */
+  async memory(): Promise<{ numTensors: number; numBytes: number; backend: string }> {
+    const reply = await this.send({ kind: 'memory' });
+    if (reply.ok && reply.kind === 'memory') return { numTensors: reply.numTensors, numBytes: reply.numBytes, backend: reply.backend };
     throw new Error(reply.ok ? 'unexpected reply' : reply.error);
   }
 

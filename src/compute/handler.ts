@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { setForcedFailures } from './backends';
 import { probe, runAttention, setMeasuredFastest } from './engine';
 import type { FromWorker, ToWorker } from './protocol';
@@ -10,6 +11,10 @@ export async function handle(msg: ToWorker): Promise<FromWorker> {
         return { id: msg.id, ok: true, kind: 'attention', result: await runAttention(msg.req) };
       case 'probe':
         return { id: msg.id, ok: true, kind: 'probe', result: await probe() };
+      case 'memory': {
+        const m = tf.memory();
+        return { id: msg.id, ok: true, kind: 'memory', numTensors: m.numTensors, numBytes: m.numBytes, backend: tf.getBackend() ?? 'none' };
+      }
       case 'config':
         setForcedFailures(msg.forcedFailures);
         setMeasuredFastest(msg.fastest);

@@ -5,6 +5,7 @@ import type { BackendName } from './backends';
 export type ToWorker =
   | { id: number; kind: 'attention'; req: EngineRequest }
   | { id: number; kind: 'probe' }
+  | { id: number; kind: 'memory' }
   | { id: number; kind: 'config'; forcedFailures: BackendName[]; fastest: BackendName | null };
 
 /** Messages from the compute worker to the page. */
@@ -12,6 +13,7 @@ export type FromWorker =
   | { id: number; ok: true; kind: 'attention'; result: EngineResult }
   | { id: number; ok: true; kind: 'probe'; result: ProbeResult }
   | { id: number; ok: true; kind: 'config' }
+  | { id: number; ok: true; kind: 'memory'; numTensors: number; numBytes: number; backend: string }
   | { id: number; ok: false; error: string };
 
 /** Typed arrays of a result, to transfer instead of copy. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { computeAttention, ShapeError } from '../../src/index';
 import { golden, inputsOf, maxAbsDiff, maxRelDiff } from './goldens';
 

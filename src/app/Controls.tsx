@@ -1,0 +1,73 @@
+import { useEffect, useRef, useState } from 'react';
+import { PATTERNS, PATTERN_INFO, type Pattern } from '../core/synthetic';
+import { SEQUENTIAL_MAPS, type SequentialMap } from '../core/colormap';
+import { useQk } from '../state/react';
+import { LIMITS } from '../state/defaults';
+import { Checkbox, NumberField, Select, Slider } from '../ui/controls';
+
+function divisors(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1).filter((x) => n % x === 0);
+}
+
+/** The synthetic source and compute settings. */
+export function Controls() {
+  const source = useQk((s) => s.source);
+  const compute = useQk((s) => s.compute);
+  const colormap = useQk((s) => s.view.colormap);
+  const setSource = useQk((s) => s.setSource);
+  const setCompute = useQk((s) => s.setCompute);
+  const setView = useQk((s) => s.setView);
+
+  // The text box keeps what the user typed even when it is refused; the store gets it after a pause.
+  const [text, setText] = useState(source.text);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => setText(source.text), [source.text]);
+  const onText = (t: string) => {
+    setText(t);
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = setTimeout(() => setSource({ text: t.slice(0, LIMITS.maxTextChars) }), 250);
+  };
+
+  return (
+    <aside className="controls" aria-label="source and settings">
+      <h2>Source: synthetic teaching example</h2>
+      <div className="ctl">
+        <label htmlFor="qk-text">Text (split into words and punctuation)</label>
+        <textarea id="qk-text" rows={5} value={text} maxLength={LIMITS.maxTextChars} onChange={(e) => onText(e.target.value)} spellCheck={false} />
+      </div>
+      <Select<Pattern>
+        label="Pattern"
+        value={source.pattern}
+        options={PATTERNS.map((p) => ({ value: p, label: PATTERN_INFO[p].label }))}
+        onChange={(pattern) => setSource({ pattern })}
+        help={PATTERN_INFO[source.pattern].sentence}
+      />
+      <div className="row2">
+        <Select
+          label="Heads"
+          value={String(source.heads)}
+          options={[1, 2, 3, 4, 6, 8, 12, 16, 24, 32].map((h) => ({ value: String(h), label: String(h) }))}
+          onChange={(v) => setSource({ heads: Number(v), kvHeads: Math.min(source.kvHeads, Number(v)) })}
+        />
+        <Select
+          label="KV heads"
+          value={String(source.kvHeads)}
+          options={divisors(source.heads).map((h) => ({ value: String(h), label: h === source.heads ? `${h} (MHA)` : h === 1 ? '1 (MQA)' : `${h} (GQA)` }))}
+          onChange={(v) => setSource({ kvHeads: Number(v) })}
+        />
+      </div>
+      <Select
+        label="Head dimension d"
+        value={String(source.headDim)}
+        options={[1, 2, 4, 8, 16, 32, 64, 128].map((h) => ({ value: String(h), label: String(h) }))}
+        onChange={(v) => setSource({ headDim: Number(v) })}
+      />
+      <Slider label="Temperature" value={source.temperature} min={0.1} max={4} step={0.05} onChange={(temperature) => setSource({ temperature })} help="divides the pattern's logits: low is sharp, high is diffuse" />
+      <NumberField label="Seed" value={source.seed} min={0} max={2 ** 31 - 1} onChange={(v) => setSource({ seed: Math.trunc(v ?? 0) })} />
+      <h2>Attention</h2>
+      <Checkbox label="Causal mask (a query sees only earlier keys)" checked={compute.causal} onChange={(causal) => setCompute({ causal })} />
+      <NumberField label="Scale override (empty = 1/√d)" value={compute.scale} min={0.0001} max={10000} step={0.01} allowEmpty placeholder={`1/√${source.headDim} = ${(1 / Math.sqrt(source.headDim)).toFixed(4)}`} onChange={(scale) => setCompute({ scale })} />
+      <Select<SequentialMap> label="Colour map" value={colormap} options={SEQUENTIAL_MAPS.map((m) => ({ value: m, label: m }))} onChange={(c) => setView({ colormap: c })} />
+    </aside>
+  );
+}

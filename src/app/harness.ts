@@ -1,0 +1,155 @@
+/**
+ * The benchmark and test harness page (bench.html): exposes `window.qkHarness` so that
+ * `npm run bench` and the browser tests can drive the real compute and drawing code in Chromium.
+ */
+import { activate, BACKENDS, setForcedFailures, type BackendName } from '../compute/backends';
+import { bareFloor, denseAttention } from '../compute/attention';
+import { runAttention } from '../compute/engine';
+import { ComputeClient } from '../compute/client';
+import { liveTensors } from '../compute/backends';
+import { referenceAttention } from '../core/referenceAttention';
+import { syntheticQKV } from '../core/synthetic';
+import type { QKV } from '../core/tensor';
+import { paintMap, prepareCanvas } from '../views/shared/paint';
+import { drawHeatmapOverlay } from '../views/heatmap/drawOverlay';
+import { mapSpec } from '../views/shared/mapSpec';
+import { visibleWindow, IDENTITY } from '../core/layout';
+import type { ViewResult } from '../state/result';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function randomInputs(H: number, Hkv: number, N: number, d: number, seed = 1): QKV {
+  const tokens = Array.from({ length: N }, (_, i) => `w${i % 251}`);
+  return syntheticQKV({ tokens, pattern: 'random', heads: H, kvHeads: Hkv, headDim: d, temperature: 1, seed });
+}
+
+async function time(fn: () => Promise<unknown> | unknown, reps: number, budgetMs: number): Promise<{ median: number; runs: number[] }> {
+  await fn(); // warm-up: shader compilation, WASM tiering
+  const runs: number[] = [];
+  const start = performance.now();
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await fn();
+    runs.push(performance.now() - t0);
+    if (performance.now() - start > budgetMs) break;
+  }
+  return { median: median(runs), runs };
+}
+
+const harness = {
+  backends: BACKENDS,
+  /** Activates a backend; resolves with null or the reason it failed. */
+  activate: (b: BackendName) => activate(b),
+  forceFailures: (names: BackendName[]) => setForcedFailures(names),
+  liveTensors,
+  /** Runs a golden case on one backend (through the engine, so fallbacks are reported). */
+  async compute(c: { H: number; Hkv: number; Nq: number; Nk: number; d: number; dv: number; causal: boolean; scale: number | null; layout: 'contiguous' | 'interleaved'; q: number[]; k: number[]; v: number[] }, backend: BackendName) {
+    const inputs: QKV = {
+      q: { shape: [c.H, c.Nq, c.d], data: Float32Array.from(c.q) },
+      k: { shape: [c.Hkv, c.Nk, c.d], data: Float32Array.from(c.k) },
+      v: { shape: [c.Hkv, c.Nk, c.dv], data: Float32Array.from(c.v) },
+    };
+    const before = liveTensors();
+    const r = await runAttention({ inputs, options: { causal: c.causal, scale: c.scale, layout: c.layout }, backend });
+    return {
+      backend: r.backend,
+      fallbacks: r.fallbacks,
+      leaked: liveTensors() - before,
+      scores: Array.from(r.scores!, (x) => (x === -Infinity ? null : x)),
+      weights: Array.from(r.weights!),
+      output: Array.from(r.output!),
+      stats: { entropy: Array.from(r.stats!.entropy), distance: Array.from(r.stats!.distance), sinkMass: Array.from(r.stats!.sinkMass) },
+    };
+  },
+  /**
+   * Median ms of dense attention (weights and output read back), of the bare floor (QKᵀ matmul
+   * + softmax read back), and of the plain-JS reference loop, on the same inputs in one run.
+   */
+  async benchAttention(opts: { backend: BackendName; H: number; N: number; d: number; reps: number; budgetMs: number; js: boolean }) {
+    const why = await activate(opts.backend);
+    if (why) return { backend: opts.backend, error: why };
+    const inputs = randomInputs(opts.H, opts.H, opts.N, opts.d);
+    const out: Record<string, unknown> = { backend: opts.backend, H: opts.H, N: opts.N, d: opts.d };
+    try {
+      const dense = await time(() => denseAttention(inputs, { causal: true }, { weights: true, output: true }), opts.reps, opts.budgetMs);
+      const floor = await time(() => bareFloor(inputs), opts.reps, opts.budgetMs);
+      const app = await time(() => denseAttention(inputs, { causal: true }, { scores: true, weights: true, stats: true }), opts.reps, opts.budgetMs);
+      out.denseMs = dense.median;
+      out.floorMs = floor.median;
+      out.appRequestMs = app.median;
+      out.ratio = dense.median / floor.median;
+      out.runs = dense.runs.length;
+    } catch (e) {
+      out.error = (e as Error).message;
+    }
+    if (opts.js) {
+      const js = await time(() => referenceAttention(inputs, { causal: true }), Math.min(opts.reps, 3), opts.budgetMs);
+      out.jsMs = js.median;
+    }
+    return out;
+  },
+  /** Heatmap full draw and hover overlay redraw at N on a 620-px plot, as the app draws them. */
+  async benchDraw(opts: { N: number; reps: number }) {
+    const N = opts.N;
+    const size = 620;
+    const weights = new Float32Array(N * N);
+    for (let i = 0; i < N; i++) {
+      let sum = 0;
+      for (let j = 0; j <= i; j++) sum += weights[i * N + j] = Math.random();
+      for (let j = 0; j <= i; j++) weights[i * N + j] /= sum;
+    }
+    const r = { key: 'bench', tokens: Array.from({ length: N }, (_, i) => `t${i}`), H: 1, Hkv: 1, N, d: 64, causal: true, mapping: [0], scores: weights, weights, stats: { entropy: new Float32Array(1), distance: new Float32Array(1), sinkMass: new Float32Array(1) }, backend: 'cpu', fallbacks: [], ms: 0, where: 'bench' } as ViewResult;
+    const cells = document.createElement('canvas');
+    const overlay = document.createElement('canvas');
+    document.body.append(cells, overlay);
+    const scratch = {};
+    const full = await time(() => {
+      const spec = mapSpec(r, 0, 'weights', 'viridis');
+      const ctx = prepareCanvas(cells, size, size, 1);
+      const { win, cellW, cellH } = visibleWindow(N, N, size, size, IDENTITY);
+      paintMap(ctx, spec, win, { x: 0, y: 0, w: (win.c1 - win.c0) * cellW, h: (win.r1 - win.r0) * cellH }, 1, scratch);
+      ctx.getImageData(0, 0, 1, 1); // force the draw to complete
+    }, opts.reps, 20_000);
+    let q = 0;
+    const hover = await time(() => {
+      const ctx = prepareCanvas(overlay, size, size, 1);
+      q = (q + 37) % N;
+      drawHeatmapOverlay(ctx, { q, k: (q * 7) % N }, false, N, size, IDENTITY, 1);
+      ctx.getImageData(0, 0, 1, 1);
+    }, opts.reps * 5, 20_000);
+    cells.remove();
+    overlay.remove();
+    return { N, fullDrawMs: full.median, overlayMs: hover.median };
+  },
+  /** Runs 100 recomputations through the worker client and reports tensors and heap after. */
+  async leakCheck(opts: { n: number; N: number; H: number }) {
+    const client = new ComputeClient({});
+    const tokens = Array.from({ length: opts.N }, (_, i) => `w${i % 50}`);
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const heap = () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN;
+    await client.request('warm', { inputs: syntheticQKV({ tokens, pattern: 'mixed', heads: opts.H, kvHeads: opts.H, headDim: 32, temperature: 1, seed: 0 }), options: { causal: true }, backend: 'auto' });
+    const m0 = await client.memory();
+    gc?.();
+    const h0 = heap();
+    for (let i = 1; i <= opts.n; i++) {
+      const inputs = syntheticQKV({ tokens, pattern: 'mixed', heads: opts.H, kvHeads: opts.H, headDim: 32, temperature: 1, seed: i });
+      await client.request(`k${i}`, { inputs, options: { causal: true }, backend: 'auto' });
+    }
+    const m1 = await client.memory();
+    client.dispose();
+    gc?.();
+    return { recomputations: opts.n, backend: m1.backend, tensorsBefore: m0.numTensors, tensorsAfter: m1.numTensors, heapBeforeMB: h0 / 2 ** 20, heapAfterMB: heap() / 2 ** 20, gcExposed: !!gc };
+  },
+};
+
+declare global {
+  interface Window {
+    qkHarness: typeof harness;
+  }
+}
+window.qkHarness = harness;
+document.getElementById('state')!.textContent = 'ready';
+document.body.dataset.ready = '1';

@@ -1,0 +1,26 @@
+import type { Inputs } from './types';
+
+/** The built-in default example the page opens on. */
+export const DEFAULT_TEXT =
+  'When Mary and John went to the store, John gave a drink to Mary. When Mary and John went to the park, John gave a ball to Mary.';
+
+export const DEFAULT_INPUTS: Inputs = {
+  source: { text: DEFAULT_TEXT, pattern: 'mixed', heads: 8, kvHeads: 4, headDim: 32, temperature: 1, seed: 7 },
+  compute: { backend: 'auto', causal: true, scale: null },
+  view: { head: 0, mode: 'weights', gridScale: 'perHead', colormap: 'viridis' },
+};
+
+/** Limits that keep a hand-edited link or a pasted book from hanging the page. */
+export const LIMITS = {
+  maxHeads: 32,
+  maxHeadDim: 256,
+  minTemperature: 0.05,
+  maxTemperature: 10,
+  maxTextChars: 50_000,
+  /** Absolute token cap of the foundation views. */
+  maxTokens: 4096,
+  /** Bytes the read-back attention maps (scores and weights) may take. */
+  mapBudgetBytes: 2 ** 30,
+  /** WebGL's largest texture side here (TOOLCHAIN.md: SwiftShader and most GPUs). */
+  webglMaxTexture: 8192,
+};

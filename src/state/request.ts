@@ -1,0 +1,53 @@
+import { tokenize } from '../core/tokenize';
+import type { SyntheticSpec } from '../core/synthetic';
+import type { AttentionOptions } from '../core/referenceAttention';
+import type { BackendChoice } from '../compute/backends';
+import { tokenCap } from './caps';
+import type { Cell, Inputs } from './types';
+
+/** Everything needed to compute one result, with a deterministic key for the cache. */
+export interface ComputePlan {
+  key: string;
+  tokens: string[];
+  spec: SyntheticSpec;
+  options: AttentionOptions;
+  backend: BackendChoice;
+}
+
+/**
+ * Builds the compute plan from the inputs, or explains why it cannot: no tokens, or more
+ * tokens than the chosen backend and memory allow (the message names the cap and the reason).
+ */
+export function planCompute(inputs: Inputs): { plan: ComputePlan; error: null } | { plan: null; error: string } {
+  const { source: s, compute: c } = inputs;
+  const { cap, why } = tokenCap(c.backend, s.heads);
+  const toks = tokenize(s.text, cap);
+  if (toks.length === 0) return { plan: null, error: 'The text has no tokens: type at least one word.' };
+  if (toks.length > cap) {
+    return {
+      plan: null,
+      error: `The text has more than ${cap} tokens, the cap for ${s.heads} heads on ${c.backend === 'auto' ? 'this browser' : c.backend}: ${why}. Shorten the text or use fewer heads; the last result stays on screen.`,
+    };
+  }
+  const tokens = toks.map((t) => t.text);
+  const spec: SyntheticSpec = {
+    tokens,
+    pattern: s.pattern,
+    heads: s.heads,
+    kvHeads: s.kvHeads,
+    headDim: s.headDim,
+    temperature: s.temperature,
+    seed: s.seed,
+  };
+  const options: AttentionOptions = { causal: c.causal, scale: c.scale, layout: 'contiguous' };
+  const key = JSON.stringify(['synthetic', tokens, s.pattern, s.heads, s.kvHeads, s.headDim, s.temperature, s.seed, c.causal, c.scale, c.backend]);
+  return { plan: { key, tokens, spec, options, backend: c.backend }, error: null };
+}
+
+/** Clamps a locked cell to the token count; null when it cannot point at a token. */
+export function clampCell(c: Cell | null, n: number): Cell | null {
+  if (!c || n < 1) return null;
+  const q = Math.min(c.q, n - 1);
+  const k = c.k === null ? null : Math.min(c.k, n - 1);
+  return { q, k };
+}

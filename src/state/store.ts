@@ -1,0 +1,100 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { BackendChoice } from '../compute/backends';
+import type { ProbeResult } from '../compute/engine';
+import type { Pattern } from '../core/synthetic';
+import { DEFAULT_INPUTS, LIMITS } from './defaults';
+import { largestDivisorAtMost } from './urlCodec';
+import type { Cell, ComputeSettings, Inputs, Selection, SourceState, ViewOptions } from './types';
+import type { ViewResult } from './result';
+
+/** Compute status of the derived result. The last good result stays while a new one computes. */
+export interface Derived {
+  status: 'idle' | 'computing' | 'done' | 'error';
+  result: ViewResult | null;
+  /** Why the newest request could not be shown (bad input, a backend failure). */
+  error: string | null;
+  /** Notices that are not errors: a clamped link, a backend fallback. */
+  notices: string[];
+  /** Backend timings measured in this browser for `auto`. */
+  probe: ProbeResult | null;
+}
+
+export interface QkState extends Inputs {
+  selection: Selection;
+  derived: Derived;
+  setSource: (patch: Partial<SourceState>) => void;
+  setCompute: (patch: Partial<ComputeSettings>) => void;
+  setView: (patch: Partial<ViewOptions>) => void;
+  setBackend: (b: BackendChoice) => void;
+  setPattern: (p: Pattern) => void;
+  hover: (c: Cell | null) => void;
+  hoverHead: (h: number | null) => void;
+  /** Locks `c`, or the hovered cell when `c` is omitted; locking the locked cell unlocks it. */
+  lock: (c?: Cell | null) => void;
+  clearSelection: () => void;
+  setDerived: (patch: Partial<Derived>) => void;
+  addNotices: (n: string[]) => void;
+  dismissNotice: (i: number) => void;
+}
+
+export type QkStore = StoreApi<QkState>;
+
+function sameCell(a: Cell | null, b: Cell | null): boolean {
+  return a === b || (!!a && !!b && a.q === b.q && a.k === b.k);
+}
+
+/** Creates one store per visualizer instance (app, embed or story each own theirs). */
+export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; notices?: string[] } = {}): QkStore {
+  return createStore<QkState>()((set, get) => ({
+    source: { ...DEFAULT_INPUTS.source, ...init.source },
+    compute: { ...DEFAULT_INPUTS.compute, ...init.compute },
+    view: { ...DEFAULT_INPUTS.view, ...init.view },
+    selection: { hover: null, locked: init.locked ?? null, hoverHead: null },
+    derived: { status: 'idle', result: null, error: null, notices: init.notices ?? [], probe: null },
+    setSource: (patch) =>
+      set((s) => {
+        const source = { ...s.source, ...patch };
+        source.heads = Math.max(1, Math.min(LIMITS.maxHeads, Math.round(source.heads)));
+        source.kvHeads = largestDivisorAtMost(source.heads, Math.round(source.kvHeads));
+        source.headDim = Math.max(1, Math.min(LIMITS.maxHeadDim, Math.round(source.headDim)));
+        source.temperature = Math.max(LIMITS.minTemperature, Math.min(LIMITS.maxTemperature, source.temperature));
+        const view = s.view.head >= source.heads ? { ...s.view, head: source.heads - 1 } : s.view;
+        return { source, view };
+      }),
+    setCompute: (patch) => set((s) => ({ compute: { ...s.compute, ...patch } })),
+    setView: (patch) =>
+      set((s) => {
+        const view = { ...s.view, ...patch };
+        view.head = Math.max(0, Math.min(s.source.heads - 1, view.head));
+        return { view };
+      }),
+    setBackend: (backend) => get().setCompute({ backend }),
+    setPattern: (pattern) => get().setSource({ pattern }),
+    hover: (c) => {
+      if (!sameCell(get().selection.hover, c)) set((s) => ({ selection: { ...s.selection, hover: c } }));
+    },
+    hoverHead: (h) => {
+      if (get().selection.hoverHead !== h) set((s) => ({ selection: { ...s.selection, hoverHead: h } }));
+    },
+    lock: (c) =>
+      set((s) => {
+        const target = c === undefined ? s.selection.hover : c;
+        const locked = sameCell(s.selection.locked, target) ? null : target;
+        return { selection: { ...s.selection, locked } };
+      }),
+    clearSelection: () => set((s) => ({ selection: { ...s.selection, locked: null, hover: null } })),
+    setDerived: (patch) => set((s) => ({ derived: { ...s.derived, ...patch } })),
+    addNotices: (n) => set((s) => ({ derived: { ...s.derived, notices: [...s.derived.notices, ...n].slice(-8) } })),
+    dismissNotice: (i) => set((s) => ({ derived: { ...s.derived, notices: s.derived.notices.filter((_, j) => j !== i) } })),
+  }));
+}
+
+/** The selection views should show: the locked cell wins over the hovered one. */
+export function activeCell(sel: Selection): Cell | null {
+  return sel.locked ?? sel.hover;
+}
+
+/** The inputs part of the state (what the URL and the compute request are built from). */
+export function inputsOf(s: QkState): Inputs {
+  return { source: s.source, compute: s.compute, view: s.view };
+}

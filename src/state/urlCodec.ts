@@ -1,0 +1,141 @@
+import { PATTERNS, type Pattern } from '../core/synthetic';
+import { SEQUENTIAL_MAPS, type SequentialMap } from '../core/colormap';
+import { BACKENDS, type BackendChoice } from '../compute/backends';
+import { DEFAULT_INPUTS, LIMITS } from './defaults';
+import type { Cell, Inputs, MapMode } from './types';
+
+/** Version of the link format; bump it when a parameter changes meaning. */
+export const URL_VERSION = 1;
+
+/** What a link holds: the shareable inputs and the locked selection. */
+export interface Shareable {
+  inputs: Inputs;
+  locked: Cell | null;
+}
+
+/** Encodes the shareable state as a readable query string (without the leading `?`). */
+export function encodeState({ inputs, locked }: Shareable): string {
+  const { source: s, compute: c, view: v } = inputs;
+  const p = new URLSearchParams();
+  p.set('v', String(URL_VERSION));
+  p.set('text', s.text);
+  p.set('pattern', s.pattern);
+  p.set('h', String(s.heads));
+  p.set('kv', String(s.kvHeads));
+  p.set('d', String(s.headDim));
+  p.set('T', String(s.temperature));
+  p.set('seed', String(s.seed));
+  p.set('backend', c.backend);
+  p.set('causal', c.causal ? '1' : '0');
+  if (c.scale !== null) p.set('scale', String(c.scale));
+  p.set('head', String(v.head));
+  p.set('mode', v.mode);
+  p.set('grid', v.gridScale);
+  p.set('cmap', v.colormap);
+  if (locked) p.set('lock', locked.k === null ? String(locked.q) : `${locked.q},${locked.k}`);
+  return p.toString();
+}
+
+function intIn(raw: string | null, lo: number, hi: number, name: string, fallback: number, msgs: string[]): number {
+  if (raw === null) return fallback;
+  const x = Number(raw);
+  if (!Number.isFinite(x) || !Number.isInteger(x)) {
+    msgs.push(`link: ${name}="${raw.slice(0, 40)}" is not a whole number; using ${fallback}`);
+    return fallback;
+  }
+  if (x < lo || x > hi) {
+    const y = Math.min(hi, Math.max(lo, x));
+    msgs.push(`link: ${name}=${x} is outside ${lo}…${hi}; clamped to ${y}`);
+    return y;
+  }
+  return x;
+}
+
+function numIn(raw: string | null, lo: number, hi: number, name: string, fallback: number, msgs: string[]): number {
+  if (raw === null) return fallback;
+  const x = Number(raw);
+  if (!Number.isFinite(x)) {
+    msgs.push(`link: ${name}="${raw.slice(0, 40)}" is not a number; using ${fallback}`);
+    return fallback;
+  }
+  if (x < lo || x > hi) {
+    const y = Math.min(hi, Math.max(lo, x));
+    msgs.push(`link: ${name}=${x} is outside ${lo}…${hi}; clamped to ${y}`);
+    return y;
+  }
+  return x;
+}
+
+function oneOf<T extends string>(raw: string | null, allowed: readonly T[], name: string, fallback: T, msgs: string[]): T {
+  if (raw === null) return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  msgs.push(`link: ${name}="${raw.slice(0, 40)}" is not one of ${allowed.join(', ')}; using ${fallback}`);
+  return fallback;
+}
+
+/** Largest divisor of `n` that is ≤ `k` (so query heads share KV heads evenly). */
+export function largestDivisorAtMost(n: number, k: number): number {
+  for (let x = Math.min(n, Math.max(1, k)); x >= 1; x--) if (n % x === 0) return x;
+  return 1;
+}
+
+/**
+ * Decodes a query string into safe inputs. Every value is validated and clamped; each change is
+ * explained in `messages`. Never throws and never returns a value that could hang the page.
+ */
+export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shareable & { messages: string[] } {
+  const msgs: string[] = [];
+  let p: URLSearchParams;
+  try {
+    p = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
+  } catch {
+    return { inputs: base, locked: null, messages: ['link: the query string could not be read; showing the default example'] };
+  }
+  if (![...p.keys()].some((k) => k !== 'fail' && k !== 'embed')) return { inputs: base, locked: null, messages: [] };
+  const ver = p.get('v');
+  if (ver !== null && ver !== String(URL_VERSION)) {
+    msgs.push(`link: version ${ver.slice(0, 10)} is not supported (this app reads version ${URL_VERSION}); the values it shares were read as version ${URL_VERSION}`);
+  }
+  let text = p.get('text') ?? base.source.text;
+  if (text.length > LIMITS.maxTextChars) {
+    msgs.push(`link: the text has ${text.length} characters; cut to the first ${LIMITS.maxTextChars}`);
+    text = text.slice(0, LIMITS.maxTextChars);
+  }
+  const heads = intIn(p.get('h'), 1, LIMITS.maxHeads, 'h (heads)', base.source.heads, msgs);
+  let kv = intIn(p.get('kv'), 1, heads, 'kv (KV heads)', Math.min(base.source.kvHeads, heads), msgs);
+  if (heads % kv !== 0) {
+    const fixed = largestDivisorAtMost(heads, kv);
+    msgs.push(`link: ${heads} heads cannot share ${kv} KV heads evenly; using ${fixed}`);
+    kv = fixed;
+  }
+  const inputs: Inputs = {
+    source: {
+      text,
+      pattern: oneOf<Pattern>(p.get('pattern'), PATTERNS, 'pattern', base.source.pattern, msgs),
+      heads,
+      kvHeads: kv,
+      headDim: intIn(p.get('d'), 1, LIMITS.maxHeadDim, 'd (head dimension)', base.source.headDim, msgs),
+      temperature: numIn(p.get('T'), LIMITS.minTemperature, LIMITS.maxTemperature, 'T (temperature)', base.source.temperature, msgs),
+      seed: intIn(p.get('seed'), 0, 2 ** 31 - 1, 'seed', base.source.seed, msgs),
+    },
+    compute: {
+      backend: oneOf<BackendChoice>(p.get('backend'), ['auto', ...BACKENDS], 'backend', base.compute.backend, msgs),
+      causal: p.get('causal') === null ? base.compute.causal : p.get('causal') !== '0',
+      scale: p.get('scale') === null ? null : numIn(p.get('scale'), 1e-4, 1e4, 'scale', 1, msgs),
+    },
+    view: {
+      head: intIn(p.get('head'), 0, heads - 1, 'head', Math.min(base.view.head, heads - 1), msgs),
+      mode: oneOf<MapMode>(p.get('mode'), ['weights', 'scores', 'logWeights'], 'mode', base.view.mode, msgs),
+      gridScale: oneOf(p.get('grid'), ['shared', 'perHead'] as const, 'grid', base.view.gridScale, msgs),
+      colormap: oneOf<SequentialMap>(p.get('cmap'), SEQUENTIAL_MAPS, 'cmap', base.view.colormap, msgs),
+    },
+  };
+  let locked: Cell | null = null;
+  const lock = p.get('lock');
+  if (lock !== null) {
+    const m = /^(\d{1,6})(?:,(\d{1,6}))?$/.exec(lock);
+    if (!m) msgs.push(`link: lock="${lock.slice(0, 40)}" is not "query" or "query,key"; ignored`);
+    else locked = { q: Number(m[1]), k: m[2] === undefined ? null : Number(m[2]) };
+  }
+  return { inputs, locked, messages: msgs };
+}

@@ -1,0 +1,134 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { tileAt, tileOrigin } from '../../core/layout';
+import { activeCell } from '../../state/store';
+import { useQk, useQkStore } from '../../state/react';
+import { mapSpec } from '../shared/mapSpec';
+import { paintMap, prepareCanvas } from '../shared/paint';
+import { drawGridOverlay, GRID_GAP, GRID_LABEL } from './drawGridOverlay';
+
+/**
+ * All heads as small multiples on one canvas, each with its KV head named, on a shared or
+ * per-head colour scale. Hovering a tile links its cell to every other view; clicking a tile
+ * shows that head large. The selected query row is drawn in every tile on an overlay layer.
+ */
+export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
+  const store = useQkStore();
+  const result = useQk((s) => s.derived.result);
+  const head = useQk((s) => s.view.head);
+  const mode = useQk((s) => s.view.mode);
+  const cmap = useQk((s) => s.view.colormap);
+  const gridScale = useQk((s) => s.view.gridScale);
+  const setView = useQk((s) => s.setView);
+  const wrap = useRef<HTMLDivElement>(null);
+  const cells = useRef<HTMLCanvasElement>(null);
+  const overlay = useRef<HTMLCanvasElement>(null);
+  const scratch = useRef<{ canvas?: HTMLCanvasElement | OffscreenCanvas }>({});
+  const [width, setWidth] = useState(4 * maxTile);
+
+  useLayoutEffect(() => {
+    const el = wrap.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(([e]) => setWidth(e.contentRect.width));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const H = result?.H ?? 1;
+  const n = result?.N ?? 1;
+  const cols = Math.min(H, Math.max(1, Math.ceil(Math.sqrt(H))), Math.max(1, Math.floor((width + GRID_GAP) / 64)));
+  const tile = Math.max(48, Math.min(maxTile, Math.floor((width - (cols - 1) * GRID_GAP) / cols)));
+  const rowsOfTiles = Math.ceil(H / cols);
+  const W = cols * tile + (cols - 1) * GRID_GAP;
+  const Ht = rowsOfTiles * (tile + GRID_GAP + GRID_LABEL);
+  const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
+
+  const specs = useMemo(() => (result ? Array.from({ length: result.H }, (_, h) => mapSpec(result, h, mode, cmap, gridScale === 'shared' ? 'all' : 'head')) : []), [result, mode, cmap, gridScale]);
+
+  useLayoutEffect(() => {
+    const c = cells.current;
+    if (!c) return;
+    const ctx = prepareCanvas(c, W, Ht, dpr);
+    ctx.clearRect(0, 0, c.width, c.height);
+    if (!result) return;
+    ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+    ctx.textBaseline = 'bottom';
+    specs.forEach((spec, h) => {
+      const o = tileOrigin(h, cols, tile, GRID_GAP, GRID_LABEL);
+      paintMap(ctx, spec, { r0: 0, r1: n, c0: 0, c1: n }, { x: o.x, y: o.y, w: tile, h: tile }, dpr, scratch.current);
+      ctx.fillStyle = '#333';
+      const kv = result.Hkv !== result.H ? ` · kv ${result.mapping[h]}` : '';
+      ctx.fillText(`head ${h}${kv}`, o.x * dpr, (o.y - 2) * dpr);
+    });
+  }, [specs, result, cols, tile, W, Ht, n, dpr]);
+
+  const drawOverlay = useCallback(() => {
+    const c = overlay.current;
+    if (!c) return;
+    const s = store.getState();
+    const ctx = prepareCanvas(c, W, Ht, dpr);
+    drawGridOverlay(ctx, { H, n, cols, tile, dpr, width: W, height: Ht }, activeCell(s.selection), !!s.selection.locked, s.view.head, s.selection.hoverHead);
+  }, [store, H, n, cols, tile, W, Ht, dpr]);
+
+  useEffect(() => {
+    drawOverlay();
+    return store.subscribe((s, prev) => {
+      if (s.selection !== prev.selection || s.view.head !== prev.view.head) drawOverlay();
+    });
+  }, [store, drawOverlay]);
+
+  const hit = (ev: React.PointerEvent | React.MouseEvent) => {
+    const box = (ev.currentTarget as HTMLElement).getBoundingClientRect();
+    return tileAt(ev.clientX - box.left, ev.clientY - box.top, H, cols, tile, GRID_GAP, GRID_LABEL);
+  };
+  const onMove = (ev: React.PointerEvent) => {
+    const h = hit(ev);
+    const st = store.getState();
+    st.hoverHead(h ? h.tile : null);
+    st.hover(h ? { q: Math.floor(h.v * n), k: Math.floor(h.u * n) } : null);
+  };
+  const onLeave = () => {
+    store.getState().hoverHead(null);
+    store.getState().hover(null);
+  };
+  const onClick = (ev: React.MouseEvent) => {
+    const h = hit(ev);
+    if (h) setView({ head: h.tile });
+  };
+
+  return (
+    <section className="view head-grid" aria-label="all heads">
+      <header className="view-head">
+        <h2>All heads</h2>
+        <div className="seg" role="radiogroup" aria-label="grid colour scale">
+          {(
+            [
+              ['perHead', 'scale per head'],
+              ['shared', 'shared scale'],
+            ] as const
+          ).map(([m, label]) => (
+            <button key={m} role="radio" aria-checked={gridScale === m} className={gridScale === m ? 'on' : ''} onClick={() => setView({ gridScale: m })}>
+              {label}
+            </button>
+          ))}
+        </div>
+      </header>
+      <div ref={wrap} className="grid-body">
+        <div className="grid-stage" style={{ width: W, height: Ht }}>
+          <canvas ref={cells} className="layer cells" />
+          <canvas
+            ref={overlay}
+            className="layer overlay"
+            data-testid="grid-overlay"
+            style={{ width: W, height: Ht }}
+            onPointerMove={onMove}
+            onPointerLeave={onLeave}
+            onClick={onClick}
+            role="listbox"
+            aria-label={`head grid: ${H} heads, head ${head} selected; click a head to show it large`}
+          />
+        </div>
+      </div>
+      <p className="muted small">Click a head to show it large. {result && result.Hkv !== result.H ? `${result.H} query heads share ${result.Hkv} KV heads (${result.H / result.Hkv} per group).` : ''}</p>
+    </section>
+  );
+}

@@ -1,0 +1,182 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { cellAt, IDENTITY, visibleWindow, type ZoomTransform } from '../../core/layout';
+import { activeCell } from '../../state/store';
+import { useQk, useQkStore } from '../../state/react';
+import { useZoom } from '../../ui/useZoom';
+import { mapSpec } from '../shared/mapSpec';
+import { paintMap, prepareCanvas } from '../shared/paint';
+import { Legend } from '../shared/Legend';
+import { fmtValue, showToken } from '../shared/format';
+import { drawHeatmapOverlay } from './drawOverlay';
+import { HeatmapAxes } from './HeatmapAxes';
+
+const LEFT = 92;
+const TOP = 78;
+
+/**
+ * The selected head's attention map: canvas cells (max-pooled when cells outnumber pixels),
+ * token axes, wheel/drag zoom and pan, a crosshair overlay and a tooltip with exact values.
+ * Hover redraws the overlay canvas only; React re-renders on zoom, not on hover.
+ */
+export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
+  const store = useQkStore();
+  const result = useQk((s) => s.derived.result);
+  const head = useQk((s) => s.view.head);
+  const mode = useQk((s) => s.view.mode);
+  const cmap = useQk((s) => s.view.colormap);
+  const setView = useQk((s) => s.setView);
+
+  const wrap = useRef<HTMLDivElement>(null);
+  const cells = useRef<HTMLCanvasElement>(null);
+  const overlay = useRef<HTMLCanvasElement>(null);
+  const tip = useRef<HTMLDivElement>(null);
+  const scratch = useRef<{ canvas?: HTMLCanvasElement | OffscreenCanvas }>({});
+  const [width, setWidth] = useState(maxSize + LEFT);
+  const [t, setT] = useState<ZoomTransform>(IDENTITY);
+  const [pool, setPool] = useState(1);
+  const tRef = useRef(t);
+  tRef.current = t;
+
+  useLayoutEffect(() => {
+    const el = wrap.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(([e]) => setWidth(e.contentRect.width));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const size = Math.max(120, Math.min(maxSize, Math.floor(width - LEFT - 8)));
+  const n = result?.N ?? 1;
+  const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
+
+  const spec = useMemo(() => (result ? mapSpec(result, Math.min(head, result.H - 1), mode, cmap) : null), [result, head, mode, cmap]);
+  const zoom = useZoom(overlay, size, size, Math.max(1, (n * 24) / size), setT);
+  // A new matrix size starts zoomed out.
+  useEffect(() => zoom.reset(), [n, size]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Static layer: redrawn when the data, the mode or the zoom changes — never on hover.
+  useLayoutEffect(() => {
+    const c = cells.current;
+    if (!c) return;
+    const ctx = prepareCanvas(c, size, size, dpr);
+    ctx.clearRect(0, 0, c.width, c.height);
+    if (!spec) return;
+    const { win, cellW, cellH } = visibleWindow(n, n, size, size, t);
+    const dest = { x: t.x + win.c0 * cellW, y: t.y + win.r0 * cellH, w: (win.c1 - win.c0) * cellW, h: (win.r1 - win.r0) * cellH };
+    const r = paintMap(ctx, spec, win, dest, dpr, scratch.current);
+    setPool(Math.max(r.poolRows, r.poolCols));
+    // Lets tests and the benchmark see when a result reached the screen.
+    c.dataset.painted = String(Number(c.dataset.painted ?? 0) + 1);
+    if (typeof performance !== 'undefined' && performance.getEntriesByName('qk:first-paint').length === 0) performance.mark('qk:first-paint');
+  }, [spec, t, size, n, dpr]);
+
+  const drawOverlay = useCallback(() => {
+    const c = overlay.current;
+    if (!c) return;
+    const sel = store.getState().selection;
+    const ctx = prepareCanvas(c, size, size, dpr);
+    drawHeatmapOverlay(ctx, activeCell(sel), !!sel.locked, n, size, tRef.current, dpr);
+  }, [store, size, n, dpr]);
+
+  // Overlay layer: follows the selection through a store subscription, outside React.
+  useEffect(() => {
+    drawOverlay();
+    return store.subscribe((s, prev) => {
+      if (s.selection !== prev.selection) drawOverlay();
+    });
+  }, [store, drawOverlay]);
+  useEffect(drawOverlay, [t, drawOverlay]);
+
+  const showTip = (ev: React.PointerEvent, i: number, j: number) => {
+    const el = tip.current;
+    const r = store.getState().derived.result;
+    if (!el || !r) return;
+    const h = Math.min(store.getState().view.head, r.H - 1);
+    const at = (h * r.N + i) * r.N + j;
+    el.hidden = false;
+    el.textContent = '';
+    const lines = [
+      `query ${i} “${showToken(r.tokens[i], 24)}” → key ${j} “${showToken(r.tokens[j], 24)}”`,
+      `weight ${fmtValue(r.weights[at])}   score ${fmtValue(r.scores[at])}`,
+      `head ${h} (KV head ${r.mapping[h]})`,
+    ];
+    for (const line of lines) {
+      const div = document.createElement('div');
+      div.textContent = line; // token text is never parsed as HTML
+      el.appendChild(div);
+    }
+    const box = (ev.currentTarget as HTMLElement).getBoundingClientRect();
+    const x = ev.clientX - box.left;
+    const y = ev.clientY - box.top;
+    el.style.left = `${LEFT + Math.min(x + 14, size - 180)}px`;
+    el.style.top = `${TOP + y + 16}px`;
+  };
+
+  const onMove = (ev: React.PointerEvent) => {
+    const box = (ev.currentTarget as HTMLElement).getBoundingClientRect();
+    const hit = cellAt(ev.clientX - box.left, ev.clientY - box.top, n, n, size, size, tRef.current);
+    if (!hit || !result) {
+      store.getState().hover(null);
+      if (tip.current) tip.current.hidden = true;
+      return;
+    }
+    store.getState().hover({ q: hit.i, k: hit.j });
+    showTip(ev, hit.i, hit.j);
+  };
+  const onLeave = () => {
+    store.getState().hover(null);
+    if (tip.current) tip.current.hidden = true;
+  };
+  const onClick = (ev: React.MouseEvent) => {
+    const box = (ev.currentTarget as HTMLElement).getBoundingClientRect();
+    const hit = cellAt(ev.clientX - box.left, ev.clientY - box.top, n, n, size, size, tRef.current);
+    if (hit) store.getState().lock({ q: hit.i, k: hit.j });
+  };
+
+  const poolNote = pool > 1.001 ? `max-pooled: each pixel shows the largest of ${Math.ceil(pool)}×${Math.ceil(pool)} cells` : null;
+  return (
+    <section className="view heatmap" aria-label="attention heatmap">
+      <header className="view-head">
+        <h2>
+          Head {Math.min(head, (result?.H ?? 1) - 1)}
+          {result && result.Hkv !== result.H ? <small> · KV head {result.mapping[Math.min(head, result.H - 1)]}</small> : null}
+        </h2>
+        <div className="seg" role="radiogroup" aria-label="map shows">
+          {(
+            [
+              ['weights', 'weights'],
+              ['scores', 'scores'],
+              ['logWeights', 'log weights'],
+            ] as const
+          ).map(([m, label]) => (
+            <button key={m} role="radio" aria-checked={mode === m} className={mode === m ? 'on' : ''} onClick={() => setView({ mode: m })}>
+              {label}
+            </button>
+          ))}
+        </div>
+        <div className="zoom-buttons">
+          <button onClick={() => zoom.zoomBy(2)} aria-label="zoom in">+</button>
+          <button onClick={() => zoom.zoomBy(0.5)} aria-label="zoom out">−</button>
+          <button onClick={() => zoom.reset()} aria-label="reset zoom">1:1</button>
+          <span className="muted">{t.k > 1.001 ? `${t.k.toFixed(1)}×` : 'wheel to zoom, drag to pan'}</span>
+        </div>
+      </header>
+      <div className="heatmap-body" ref={wrap}>
+        <div className="heatmap-stage" style={{ width: LEFT + size, height: TOP + size }}>
+          {result ? <HeatmapAxes tokens={result.tokens} size={size} t={t} left={LEFT} top={TOP} /> : null}
+          <canvas ref={cells} className="layer cells" style={{ left: LEFT, top: TOP }} data-testid="heatmap-cells" />
+          <canvas
+            ref={overlay}
+            className="layer overlay"
+            style={{ left: LEFT, top: TOP, width: size, height: size }}
+            data-testid="heatmap-overlay"
+            onPointerMove={onMove}
+            onPointerLeave={onLeave}
+            onClick={onClick}
+          />
+          <div ref={tip} className="tooltip" role="status" hidden />
+        </div>
+      </div>
+      {spec ? <Legend colormap={spec.colormap} scale={spec.scale} label={spec.label} note={poolNote} /> : null}
+    </section>
+  );
+}

@@ -1,0 +1,52 @@
+import { memo } from 'react';
+import { visibleWindow, type ZoomTransform } from '../../core/layout';
+import { showToken } from '../shared/format';
+
+/**
+ * Token labels along both axes (queries on the left, keys on top) for the visible cells:
+ * every token when cells are tall enough to read, otherwise evenly spaced index ticks.
+ */
+export const HeatmapAxes = memo(function HeatmapAxes({ tokens, size, t, left, top }: { tokens: string[]; size: number; t: ZoomTransform; left: number; top: number }) {
+  const n = tokens.length;
+  const { win, cellW, cellH } = visibleWindow(n, n, size, size, t);
+  const step = (cell: number) => (cell >= 11 ? 1 : Math.max(1, Math.ceil(14 / cell)));
+  const rowStep = step(cellH);
+  const colStep = step(cellW);
+  const rows: number[] = [];
+  for (let i = Math.ceil(win.r0 / rowStep) * rowStep; i < win.r1; i += rowStep) rows.push(i);
+  const cols: number[] = [];
+  for (let j = Math.ceil(win.c0 / colStep) * colStep; j < win.c1; j += colStep) cols.push(j);
+  const label = (i: number, s: number) => (s === 1 ? showToken(tokens[i]) : `${i} ${showToken(tokens[i], 8)}`);
+  return (
+    <svg className="axes" width={left + size} height={top + size} aria-hidden="true">
+      <text x={4} y={top - 6} fontSize={10} className="axis-title">
+        query ↓
+      </text>
+      <text x={left} y={10} fontSize={10} className="axis-title">
+        key →
+      </text>
+      <g transform={`translate(${left - 4},${top})`}>
+        {rows.map((i) => {
+          const y = t.y + (i + 0.5) * cellH;
+          if (y < 0 || y > size) return null;
+          return (
+            <text key={i} y={y} dy="0.32em" textAnchor="end" fontSize={Math.min(12, Math.max(9, cellH * 0.8))}>
+              {label(i, rowStep)}
+            </text>
+          );
+        })}
+      </g>
+      <g transform={`translate(${left},${top - 4})`}>
+        {cols.map((j) => {
+          const x = t.x + (j + 0.5) * cellW;
+          if (x < 0 || x > size) return null;
+          return (
+            <text key={j} transform={`translate(${x},0) rotate(-60)`} fontSize={Math.min(12, Math.max(9, cellW * 0.8))}>
+              {label(j, colStep)}
+            </text>
+          );
+        })}
+      </g>
+    </svg>
+  );
+});

@@ -1,0 +1,59 @@
+import { finiteRange, type ValueScale } from '../../core/raster';
+import type { ColorMapName, SequentialMap } from '../../core/colormap';
+import type { ViewResult } from '../../state/result';
+import type { MapMode } from '../../state/types';
+
+/** What one head's map needs to be drawn: its values, their colour scale and the masking rule. */
+export interface MapSpec {
+  data: Float32Array;
+  offset: number;
+  rows: number;
+  cols: number;
+  scale: ValueScale;
+  colormap: ColorMapName;
+  causalOffset: number | null;
+  /** Legend title. */
+  label: string;
+}
+
+const ranges = new WeakMap<Float32Array, Map<number, [number, number]>>();
+
+/** Finite range of head `h`'s map, memoised per result array. */
+export function headRange(data: Float32Array, h: number, n2: number): [number, number] {
+  let m = ranges.get(data);
+  if (!m) ranges.set(data, (m = new Map()));
+  let r = m.get(h);
+  if (!r) m.set(h, (r = finiteRange(data, h * n2, n2)));
+  return r;
+}
+
+/** Range over all heads. */
+export function allRange(data: Float32Array, H: number, n2: number): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let h = 0; h < H; h++) {
+    const [a, b] = headRange(data, h, n2);
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, b);
+  }
+  return [lo, hi];
+}
+
+/**
+ * Colour scale of a mode: weights run from 0 to the largest weight; log-weights over decades
+ * from 10^−(⌈log10 N⌉+2) to 1; scores on a diverging map centred on zero.
+ */
+export function mapSpec(r: ViewResult, h: number, mode: MapMode, seq: SequentialMap, range: 'head' | 'all' = 'head'): MapSpec {
+  const n2 = r.N * r.N;
+  const causalOffset = r.causal ? 0 : null;
+  if (mode === 'scores') {
+    const [lo, hi] = range === 'head' ? headRange(r.scores, h, n2) : allRange(r.scores, r.H, n2);
+    return { data: r.scores, offset: h * n2, rows: r.N, cols: r.N, scale: { kind: 'diverging', lo, hi }, colormap: 'RdBu', causalOffset, label: 'score (scaled logit)' };
+  }
+  if (mode === 'logWeights') {
+    const lo = -(Math.ceil(Math.log10(Math.max(r.N, 2))) + 2);
+    return { data: r.weights, offset: h * n2, rows: r.N, cols: r.N, scale: { kind: 'log', lo, hi: 0 }, colormap: seq, causalOffset, label: 'log₁₀ weight' };
+  }
+  const [, hi] = range === 'head' ? headRange(r.weights, h, n2) : allRange(r.weights, r.H, n2);
+  return { data: r.weights, offset: h * n2, rows: r.N, cols: r.N, scale: { kind: 'linear', lo: 0, hi: hi > 0 ? hi : 1 }, colormap: seq, causalOffset, label: 'attention weight' };
+}
