@@ -26,8 +26,8 @@ function randomInputs(H: number, Hkv: number, N: number, d: number, seed = 1): Q
   return syntheticQKV({ tokens, pattern: 'random', heads: H, kvHeads: Hkv, headDim: d, temperature: 1, seed });
 }
 
-async function time(fn: () => Promise<unknown> | unknown, reps: number, budgetMs: number): Promise<{ median: number; runs: number[] }> {
-  await fn(); // warm-up: shader compilation, WASM tiering
+async function time(fn: () => Promise<unknown> | unknown, reps: number, budgetMs: number, warm = true): Promise<{ median: number; runs: number[] }> {
+  if (warm) await fn(); // warm-up: shader compilation, WASM tiering
   const runs: number[] = [];
   const start = performance.now();
   for (let r = 0; r < reps; r++) {
@@ -64,32 +64,62 @@ const harness = {
       stats: { entropy: Array.from(r.stats!.entropy), distance: Array.from(r.stats!.distance), sinkMass: Array.from(r.stats!.sinkMass) },
     };
   },
+  /** Dense attention at N = 300 (several query blocks) on one backend against the plain-JS loop: max errors. */
+  async blockedVsReference(backend: BackendName) {
+    const tokens = Array.from({ length: 300 }, (_, i) => `w${i % 37}`);
+    const inputs = syntheticQKV({ tokens, pattern: 'mixed', heads: 6, kvHeads: 2, headDim: 16, temperature: 0.7, seed: 5 });
+    const before = liveTensors();
+    const cases = [];
+    let used = '';
+    for (const causal of [true, false]) {
+      const r = await runAttention({ inputs, options: { causal }, backend });
+      used = r.backend;
+      const ref = referenceAttention(inputs, { causal });
+      const diff = (a: Float32Array, b: Float32Array, rel = false) => {
+        let m = 0;
+        for (let i = 0; i < a.length; i++) {
+          if (a[i] === b[i]) continue;
+          if (!Number.isFinite(a[i]) || !Number.isFinite(b[i])) return Infinity;
+          m = Math.max(m, Math.abs(a[i] - b[i]) / (rel ? Math.max(1, Math.abs(b[i])) : 1));
+        }
+        return m;
+      };
+      cases.push({ causal, weights: diff(r.weights!, ref.weights), output: diff(r.output!, ref.output), scores: diff(r.scores!, ref.scores, true) });
+    }
+    return { backend: used, leaked: liveTensors() - before, cases };
+  },
   /**
-   * Median ms of dense attention (weights and output read back), of the bare floor (QKᵀ matmul
-   * + softmax read back), and of the plain-JS reference loop, on the same inputs in one run.
+   * Median ms on one backend, in one run, on the same inputs (MHA, causal): dense attention as
+   * the library computes it (weights and output read back), the bare floor (QKᵀ matmul +
+   * softmax read back), and the app's own request (scores, weights and head statistics).
+   * Large sizes skip the warm-up call (compilation is then a small part of a long run).
    */
-  async benchAttention(opts: { backend: BackendName; H: number; N: number; d: number; reps: number; budgetMs: number; js: boolean }) {
+  async benchAttention(opts: { backend: BackendName; H: number; N: number; d: number; reps: number; budgetMs: number; parts: ('dense' | 'floor' | 'app')[] }) {
     const why = await activate(opts.backend);
-    if (why) return { backend: opts.backend, error: why };
+    if (why) return { backend: opts.backend, N: opts.N, error: why };
     const inputs = randomInputs(opts.H, opts.H, opts.N, opts.d);
+    const warm = opts.N <= 1024;
     const out: Record<string, unknown> = { backend: opts.backend, H: opts.H, N: opts.N, d: opts.d };
+    const run = (fn: () => Promise<unknown>) => time(fn, opts.reps, opts.budgetMs, warm);
     try {
-      const dense = await time(() => denseAttention(inputs, { causal: true }, { weights: true, output: true }), opts.reps, opts.budgetMs);
-      const floor = await time(() => bareFloor(inputs), opts.reps, opts.budgetMs);
-      const app = await time(() => denseAttention(inputs, { causal: true }, { scores: true, weights: true, stats: true }), opts.reps, opts.budgetMs);
-      out.denseMs = dense.median;
-      out.floorMs = floor.median;
-      out.appRequestMs = app.median;
-      out.ratio = dense.median / floor.median;
-      out.runs = dense.runs.length;
+      if (opts.parts.includes('dense')) out.denseMs = (await run(() => denseAttention(inputs, { causal: true }, { weights: true, output: true }))).median;
+      if (opts.parts.includes('floor')) out.floorMs = (await run(() => bareFloor(inputs))).median;
+      if (opts.parts.includes('app')) out.appMs = (await run(() => denseAttention(inputs, { causal: true }, { scores: true, weights: true, stats: true }))).median;
     } catch (e) {
-      out.error = (e as Error).message;
+      out.error = (e as Error).message.slice(0, 300);
     }
-    if (opts.js) {
-      const js = await time(() => referenceAttention(inputs, { causal: true }), Math.min(opts.reps, 3), opts.budgetMs);
-      out.jsMs = js.median;
-    }
+    out.leaked = liveTensors();
     return out;
+  },
+  /** Median ms of the plain-JavaScript reference loop (the same causal MHA computation). */
+  async benchReference(opts: { H: number; N: number; d: number; reps: number; budgetMs: number }) {
+    const inputs = randomInputs(opts.H, opts.H, opts.N, opts.d);
+    return { N: opts.N, jsMs: (await time(() => referenceAttention(inputs, { causal: true }), opts.reps, opts.budgetMs, opts.N <= 1024)).median };
+  },
+  /** The app's backend measurement (what `auto` will pick). */
+  async probe() {
+    const { probe } = await import('../compute/engine');
+    return probe();
   },
   /** Heatmap full draw and hover overlay redraw at N on a 620-px plot, as the app draws them. */
   async benchDraw(opts: { N: number; reps: number }) {

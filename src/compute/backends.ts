@@ -4,15 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 
-/** tfjs backends in the order of preference on hardware with a GPU (DESIGN.md §1). */
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-/** `auto` picks the fastest backend measured in this browser (see {@link probeBackends}). */
-export type BackendChoice = BackendName | 'auto';
-
-export function isBackendName(x: unknown): x is BackendName {
-  return typeof x === 'string' && (BACKENDS as readonly string[]).includes(x);
-}
+import { BACKENDS, type BackendName } from '../core/backendNames';
+export { BACKENDS, isBackendName, type BackendName, type BackendChoice } from '../core/backendNames';
 
 /** A backend that could not be used, and why. */
 export interface BackendFailure {

@@ -11,8 +11,9 @@ const INTERP: Record<ColorMapName, (t: number) => string> = {
   viridis: interpolateViridis,
   magma: interpolateMagma,
   cividis: interpolateCividis,
-  // d3's RdBu/PuOr run red→blue / orange→purple; flip so that positive values are warm.
+  // d3's RdBu runs red→blue: flip it so that positive values are warm (red).
   RdBu: (t) => interpolateRdBu(1 - t),
+  // d3's PuOr runs purple→orange: positive values are already warm (orange).
   PuOr: (t) => interpolatePuOr(t),
 };
 

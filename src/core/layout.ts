@@ -17,9 +17,10 @@ export const IDENTITY: ZoomTransform = { k: 1, x: 0, y: 0 };
 export function visibleWindow(rows: number, cols: number, width: number, height: number, t: ZoomTransform): { win: CellWindow; cellW: number; cellH: number } {
   const cellW = (width / cols) * t.k;
   const cellH = (height / rows) * t.k;
-  const c0 = Math.max(0, Math.floor(-t.x / cellW));
+  // Clamped to the matrix even when the plot is panned entirely off it.
+  const c0 = Math.min(cols - 1, Math.max(0, Math.floor(-t.x / cellW)));
   const c1 = Math.min(cols, Math.ceil((width - t.x) / cellW));
-  const r0 = Math.max(0, Math.floor(-t.y / cellH));
+  const r0 = Math.min(rows - 1, Math.max(0, Math.floor(-t.y / cellH)));
   const r1 = Math.min(rows, Math.ceil((height - t.y) / cellH));
   return { win: { r0, r1: Math.max(r0 + 1, r1), c0, c1: Math.max(c0 + 1, c1) }, cellW, cellH };
 }

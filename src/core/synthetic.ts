@@ -38,26 +38,55 @@ export function patternOfHead(pattern: Pattern, h: number): Pattern {
   return pattern === 'mixed' ? MIXED_CYCLE[h % MIXED_CYCLE.length] : pattern;
 }
 
-function unitVector(rand: () => number, d: number, out: Float32Array, off: number): void {
+type Slice = [number, number];
+
+/**
+ * Where each kind of code lives in a d-dimensional key. From d = 8 on, the kinds get disjoint
+ * slices (positions about half, word types and blocks a quarter each, the sink one dimension of
+ * its own), so a sink or block query cannot be fooled by a position code. Below 8 every kind
+ * shares all d dimensions and the patterns are visibly noisier — itself a lesson about small d.
+ */
+function slices(d: number): { pos: Slice; word: Slice; block: Slice; sink: Slice } {
+  if (d < 8) return { pos: [0, d], word: [0, d], block: [0, d], sink: [0, d] };
+  const p = Math.floor((d - 1) / 2);
+  const w = Math.floor((d - 1 - p) / 2);
+  return { pos: [0, p], word: [p, p + w], block: [p + w, d - 1], sink: [d - 1, d] };
+}
+
+/**
+ * `n` unit codes of length `d`, non-zero only in `slice`. The first codes (as many as the slice
+ * has dimensions) are made exactly orthogonal by Gram–Schmidt; later ones are random.
+ */
+function codes(rand: () => number, n: number, d: number, [lo, hi]: Slice, out: Float32Array = new Float32Array(n * d)): Float32Array {
   const g = gaussian(rand);
-  let n = 0;
-  for (let c = 0; c < d; c++) {
-    const x = g();
-    out[off + c] = x;
-    n += x * x;
+  const dim = hi - lo;
+  for (let t = 0; t < n; t++) {
+    const o = t * d;
+    for (let c = lo; c < hi; c++) out[o + c] = g();
+    if (t < dim) {
+      for (let u = 0; u < t; u++) {
+        let dot = 0;
+        for (let c = lo; c < hi; c++) dot += out[o + c] * out[u * d + c];
+        for (let c = lo; c < hi; c++) out[o + c] -= dot * out[u * d + c];
+      }
+    }
+    let nrm = 0;
+    for (let c = lo; c < hi; c++) nrm += out[o + c] * out[o + c];
+    const inv = nrm > 1e-12 ? 1 / Math.sqrt(nrm) : 0;
+    if (inv === 0) out[o + lo] = 1;
+    else for (let c = lo; c < hi; c++) out[o + c] *= inv;
   }
-  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
-  for (let c = 0; c < d; c++) out[off + c] *= inv;
+  return out;
 }
 
 /**
  * Builds seeded Q `[H, N, d]`, K `[Hkv, N, d]`, V `[Hkv, N, d]` whose attention shows the pattern.
  *
- * Every KV head draws near-orthogonal unit codes: one per position `e_t`, one per word type `u_w`,
- * one per block of four `c_b`, and a sink code `s`. Key `j` is the sum
+ * Every KV head draws unit codes, each kind in its own slice of the dimensions (see `slices`): one
+ * per position `e_t`, one per word type `u_w`, one per block of four `c_b`, and a sink code `s`. Key `j` is the sum
  * `e_j + u_{word(j−1)} + c_{block(j)} + [j = 0]·s`, so one key carries every pattern and query heads
  * that share a KV head (GQA) can still differ. A query picks one code, scaled so that the matching
- * logit (after the 1/√d of attention) is `strength / temperature`, e.g. `q_i ∝ e_{i−1}` for previous-token.
+ * logit (after the 1/√d of attention) is `(3 + ln N) / temperature`, e.g. `q_i ∝ e_{i−1}` for previous-token.
  */
 export function syntheticQKV(spec: SyntheticSpec): QKV {
   const { tokens, heads: H, kvHeads: Hkv, headDim: d, temperature, seed } = spec;
@@ -71,7 +100,9 @@ export function syntheticQKV(spec: SyntheticSpec): QKV {
   const words = tokens.map((t) => t.toLowerCase());
   const nBlocks = Math.ceil(N / 4);
 
-  // Per KV head codes.
+  // Per KV head codes, each in its own slice of the d dimensions so that the components of a key
+  // do not interfere: positions, word types, blocks, and one dimension for the sink (d ≥ 8).
+  const sl = slices(d);
   const pos: Float32Array[] = [];
   const blocks: Float32Array[] = [];
   const sinks: Float32Array[] = [];
@@ -81,19 +112,16 @@ export function syntheticQKV(spec: SyntheticSpec): QKV {
     let c = wordCode.get(key);
     if (!c) {
       c = new Float32Array(d);
-      unitVector(mulberry32(hashString(w) ^ Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(kv + 7, 0x85ebca6b)), d, c, 0);
+      codes(mulberry32(hashString(w) ^ Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(kv + 7, 0x85ebca6b)), 1, d, sl.word, c);
       wordCode.set(key, c);
     }
     return c;
   };
   for (let kv = 0; kv < Hkv; kv++) {
     const rand = mulberry32((seed * 1000003 + kv * 7919 + 17) >>> 0);
-    const e = new Float32Array(N * d);
-    for (let t = 0; t < N; t++) unitVector(rand, d, e, t * d);
-    const b = new Float32Array(nBlocks * d);
-    for (let t = 0; t < nBlocks; t++) unitVector(rand, d, b, t * d);
-    const s = new Float32Array(d);
-    unitVector(rand, d, s, 0);
+    const e = codes(rand, N, d, sl.pos);
+    const b = codes(rand, nBlocks, d, sl.block);
+    const s = codes(rand, 1, d, sl.sink);
     pos.push(e);
     blocks.push(b);
     sinks.push(s);
@@ -109,8 +137,9 @@ export function syntheticQKV(spec: SyntheticSpec): QKV {
     }
   }
 
-  // Queries. The attention logit is q·k/√d, so a query √d·(strength/T)·code scores strength/T on its match.
-  const strength = 5;
+  // Queries. The attention logit is q·k/√d, so a query √d·(strength/T)·code scores strength/T on its
+  // match. strength = 3 + ln N keeps the match ahead of the N unmatched keys at any length.
+  const strength = 3 + Math.log(N);
   for (let h = 0; h < H; h++) {
     const kv = kvHeadOf(h, H, Hkv, layout);
     const p = patternOfHead(spec.pattern, h);

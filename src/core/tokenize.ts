@@ -5,9 +5,12 @@ export interface Token {
   end: number;
 }
 
-// Words (letters, marks, digits, inner apostrophes and hyphens), numbers, or any single
-// character that is neither a letter, a digit nor whitespace (punctuation, symbols, emoji).
-const TOKEN_RE = /[\p{L}\p{M}][\p{L}\p{M}\p{N}]*(?:['’-][\p{L}\p{M}\p{N}]+)*|\p{N}+(?:[.,]\p{N}+)*|[^\s\p{L}\p{M}\p{N}]/gu;
+// An emoji as one token: flags (two regional indicators), keycaps, and pictographs with their
+// variation selector, skin tone and zero-width-joiner sequences.
+const EMOJI = String.raw`\p{RI}\p{RI}|[0-9#*]\uFE0F?\u20E3|\p{Extended_Pictographic}(?:\uFE0F|\p{EMod})?(?:\u200D\p{Extended_Pictographic}(?:\uFE0F|\p{EMod})?)*`;
+// Then words (letters, marks, digits, inner apostrophes and hyphens), numbers, or any single
+// character that is neither a letter, a digit nor whitespace (punctuation, symbols).
+const TOKEN_RE = new RegExp(`${EMOJI}|[\\p{L}][\\p{L}\\p{M}\\p{N}]*(?:['’-][\\p{L}\\p{M}\\p{N}]+)*|\\p{N}+(?:[.,]\\p{N}+)*|[^\\s\\p{L}\\p{M}\\p{N}]\\p{M}*`, 'gu');
 
 /**
  * Splits text into words and punctuation. This is the teaching tokenizer of the synthetic

@@ -47,7 +47,8 @@ export function planCompute(inputs: Inputs): { plan: ComputePlan; error: null } 
 /** Clamps a locked cell to the token count; null when it cannot point at a token. */
 export function clampCell(c: Cell | null, n: number): Cell | null {
   if (!c || n < 1) return null;
-  const q = Math.min(c.q, n - 1);
-  const k = c.k === null ? null : Math.min(c.k, n - 1);
+  const clamp = (x: number) => (Number.isFinite(x) ? Math.max(0, Math.min(Math.trunc(x), n - 1)) : 0);
+  const q = clamp(c.q);
+  const k = c.k === null ? null : clamp(c.k);
   return { q, k };
 }

@@ -54,10 +54,13 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     setSource: (patch) =>
       set((s) => {
         const source = { ...s.source, ...patch };
-        source.heads = Math.max(1, Math.min(LIMITS.maxHeads, Math.round(source.heads)));
-        source.kvHeads = largestDivisorAtMost(source.heads, Math.round(source.kvHeads));
-        source.headDim = Math.max(1, Math.min(LIMITS.maxHeadDim, Math.round(source.headDim)));
-        source.temperature = Math.max(LIMITS.minTemperature, Math.min(LIMITS.maxTemperature, source.temperature));
+        // A NaN from a control keeps the previous value.
+        const num = (x: number, prev: number) => (Number.isFinite(x) ? x : prev);
+        source.heads = Math.max(1, Math.min(LIMITS.maxHeads, Math.round(num(source.heads, s.source.heads))));
+        source.kvHeads = largestDivisorAtMost(source.heads, Math.round(num(source.kvHeads, s.source.kvHeads)));
+        source.headDim = Math.max(1, Math.min(LIMITS.maxHeadDim, Math.round(num(source.headDim, s.source.headDim))));
+        source.temperature = Math.max(LIMITS.minTemperature, Math.min(LIMITS.maxTemperature, num(source.temperature, s.source.temperature)));
+        source.seed = Math.trunc(num(source.seed, s.source.seed));
         const view = s.view.head >= source.heads ? { ...s.view, head: source.heads - 1 } : s.view;
         return { source, view };
       }),
@@ -65,7 +68,7 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     setView: (patch) =>
       set((s) => {
         const view = { ...s.view, ...patch };
-        view.head = Math.max(0, Math.min(s.source.heads - 1, view.head));
+        view.head = Number.isFinite(view.head) ? Math.max(0, Math.min(s.source.heads - 1, Math.trunc(view.head))) : s.view.head;
         return { view };
       }),
     setBackend: (backend) => get().setCompute({ backend }),

@@ -1,6 +1,6 @@
 import { PATTERNS, type Pattern } from '../core/synthetic';
 import { SEQUENTIAL_MAPS, type SequentialMap } from '../core/colormap';
-import { BACKENDS, type BackendChoice } from '../compute/backends';
+import { BACKENDS, type BackendChoice } from '../core/backendNames';
 import { DEFAULT_INPUTS, LIMITS } from './defaults';
 import type { Cell, Inputs, MapMode } from './types';
 
@@ -73,6 +73,14 @@ function oneOf<T extends string>(raw: string | null, allowed: readonly T[], name
   return fallback;
 }
 
+function flag(raw: string | null, name: string, fallback: boolean, msgs: string[]): boolean {
+  if (raw === null) return fallback;
+  if (raw === '1') return true;
+  if (raw === '0') return false;
+  msgs.push(`link: ${name}="${raw.slice(0, 40)}" is not 1 or 0; using ${fallback ? 1 : 0}`);
+  return fallback;
+}
+
 /** Largest divisor of `n` that is ≤ `k` (so query heads share KV heads evenly). */
 export function largestDivisorAtMost(n: number, k: number): number {
   for (let x = Math.min(n, Math.max(1, k)); x >= 1; x--) if (n % x === 0) return x;
@@ -120,7 +128,7 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
     },
     compute: {
       backend: oneOf<BackendChoice>(p.get('backend'), ['auto', ...BACKENDS], 'backend', base.compute.backend, msgs),
-      causal: p.get('causal') === null ? base.compute.causal : p.get('causal') !== '0',
+      causal: flag(p.get('causal'), 'causal', base.compute.causal, msgs),
       scale: p.get('scale') === null ? null : numIn(p.get('scale'), 1e-4, 1e4, 'scale', 1, msgs),
     },
     view: {

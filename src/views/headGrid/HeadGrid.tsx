@@ -4,7 +4,7 @@ import { activeCell } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
 import { mapSpec } from '../shared/mapSpec';
 import { paintMap, prepareCanvas } from '../shared/paint';
-import { drawGridOverlay, GRID_GAP, GRID_LABEL } from './drawGridOverlay';
+import { drawGridOverlay, GRID_GAP, GRID_LABEL, GRID_PAD } from './drawGridOverlay';
 
 /**
  * All heads as small multiples on one canvas, each with its KV head named, on a shared or
@@ -36,10 +36,10 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
   const H = result?.H ?? 1;
   const n = result?.N ?? 1;
   const cols = Math.min(H, Math.max(1, Math.ceil(Math.sqrt(H))), Math.max(1, Math.floor((width + GRID_GAP) / 64)));
-  const tile = Math.max(48, Math.min(maxTile, Math.floor((width - (cols - 1) * GRID_GAP) / cols)));
+  const tile = Math.max(48, Math.min(maxTile, Math.floor((width - (cols - 1) * GRID_GAP - 2 * GRID_PAD) / cols)));
   const rowsOfTiles = Math.ceil(H / cols);
-  const W = cols * tile + (cols - 1) * GRID_GAP;
-  const Ht = rowsOfTiles * (tile + GRID_GAP + GRID_LABEL);
+  const W = cols * tile + (cols - 1) * GRID_GAP + 2 * GRID_PAD;
+  const Ht = rowsOfTiles * (tile + GRID_GAP + GRID_LABEL) + 2 * GRID_PAD;
   const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
 
   const specs = useMemo(() => (result ? Array.from({ length: result.H }, (_, h) => mapSpec(result, h, mode, cmap, gridScale === 'shared' ? 'all' : 'head')) : []), [result, mode, cmap, gridScale]);
@@ -53,7 +53,8 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
     ctx.font = `${11 * dpr}px system-ui, sans-serif`;
     ctx.textBaseline = 'bottom';
     specs.forEach((spec, h) => {
-      const o = tileOrigin(h, cols, tile, GRID_GAP, GRID_LABEL);
+      const t0 = tileOrigin(h, cols, tile, GRID_GAP, GRID_LABEL);
+      const o = { x: t0.x + GRID_PAD, y: t0.y + GRID_PAD };
       paintMap(ctx, spec, { r0: 0, r1: n, c0: 0, c1: n }, { x: o.x, y: o.y, w: tile, h: tile }, dpr, scratch.current);
       ctx.fillStyle = '#333';
       const kv = result.Hkv !== result.H ? ` · kv ${result.mapping[h]}` : '';
@@ -78,7 +79,7 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
 
   const hit = (ev: React.PointerEvent | React.MouseEvent) => {
     const box = (ev.currentTarget as HTMLElement).getBoundingClientRect();
-    return tileAt(ev.clientX - box.left, ev.clientY - box.top, H, cols, tile, GRID_GAP, GRID_LABEL);
+    return tileAt(ev.clientX - box.left - GRID_PAD, ev.clientY - box.top - GRID_PAD, H, cols, tile, GRID_GAP, GRID_LABEL);
   };
   const onMove = (ev: React.PointerEvent) => {
     const h = hit(ev);
@@ -123,8 +124,8 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
             onPointerMove={onMove}
             onPointerLeave={onLeave}
             onClick={onClick}
-            role="listbox"
-            aria-label={`head grid: ${H} heads, head ${head} selected; click a head to show it large`}
+            role="img"
+            aria-label={`head grid: ${H} heads, head ${head} selected; click a head to show it large, or use [ and ] to step through heads`}
           />
         </div>
       </div>

@@ -3,6 +3,8 @@ import type { Cell } from '../../state/types';
 
 export const GRID_GAP = 10;
 export const GRID_LABEL = 15;
+/** Margin around the tiles, so the selected head's outline is never clipped. */
+export const GRID_PAD = 4;
 
 export interface GridGeometry {
   H: number;
@@ -19,8 +21,8 @@ export interface GridGeometry {
  * the selected head outlined, the hovered head outlined lightly. O(H), independent of N.
  */
 export function drawGridOverlay(ctx: CanvasRenderingContext2D, g: GridGeometry, cell: Cell | null, locked: boolean, selected: number, hovered: number | null): void {
-  ctx.setTransform(g.dpr, 0, 0, g.dpr, 0, 0);
-  ctx.clearRect(0, 0, g.width, g.height);
+  ctx.setTransform(g.dpr, 0, 0, g.dpr, g.dpr * GRID_PAD, g.dpr * GRID_PAD);
+  ctx.clearRect(-GRID_PAD, -GRID_PAD, g.width, g.height);
   const unit = g.tile / g.n;
   for (let h = 0; h < g.H; h++) {
     const o = tileOrigin(h, g.cols, g.tile, GRID_GAP, GRID_LABEL);
@@ -40,7 +42,7 @@ export function drawGridOverlay(ctx: CanvasRenderingContext2D, g: GridGeometry, 
     if (h === selected) {
       ctx.strokeStyle = '#d9480f';
       ctx.lineWidth = 3;
-      ctx.strokeRect(o.x - 2.5, o.y - 2.5, g.tile + 5, g.tile + 5);
+      ctx.strokeRect(o.x - 2, o.y - 2, g.tile + 4, g.tile + 4);
     } else if (h === hovered) {
       ctx.strokeStyle = '#555';
       ctx.lineWidth = 1.5;

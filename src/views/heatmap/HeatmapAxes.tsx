@@ -18,7 +18,7 @@ export const HeatmapAxes = memo(function HeatmapAxes({ tokens, size, t, left, to
   for (let j = Math.ceil(win.c0 / colStep) * colStep; j < win.c1; j += colStep) cols.push(j);
   const label = (i: number, s: number) => (s === 1 ? showToken(tokens[i]) : `${i} ${showToken(tokens[i], 8)}`);
   return (
-    <svg className="axes" width={left + size} height={top + size} aria-hidden="true">
+    <svg className="axes" width={left + size + 48} height={top + size + 12} aria-hidden="true" overflow="visible">
       <text x={4} y={top - 6} fontSize={10} className="axis-title">
         query ↓
       </text>
@@ -28,7 +28,7 @@ export const HeatmapAxes = memo(function HeatmapAxes({ tokens, size, t, left, to
       <g transform={`translate(${left - 4},${top})`}>
         {rows.map((i) => {
           const y = t.y + (i + 0.5) * cellH;
-          if (y < 0 || y > size) return null;
+          if (y < -1 || y > size + 1) return null;
           return (
             <text key={i} y={y} dy="0.32em" textAnchor="end" fontSize={Math.min(12, Math.max(9, cellH * 0.8))}>
               {label(i, rowStep)}

@@ -39,8 +39,37 @@ export function allRange(data: Float32Array, H: number, n2: number): [number, nu
   return [lo, hi];
 }
 
+const robust = new WeakMap<Float32Array, Map<string, number>>();
+
 /**
- * Colour scale of a mode: weights run from 0 to the largest weight; log-weights over decades
+ * The 90th percentile of the row maxima of `rows` consecutive rows of `cols` values starting at
+ * `offset` (memoised). Weights use it as the top of the colour scale: each row's peak is what a
+ * reader looks for, and a few one-hot rows (the first query always puts weight 1 on itself)
+ * must not wash out the rest of the map. Brighter cells saturate, and the legend says so.
+ */
+export function rowPeakScale(data: Float32Array, offset: number, rows: number, cols: number): number {
+  let m = robust.get(data);
+  if (!m) robust.set(data, (m = new Map()));
+  const key = `${offset}:${rows}:${cols}`;
+  const hit = m.get(key);
+  if (hit !== undefined) return hit;
+  const peaks = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let p = 0;
+    const base = offset + r * cols;
+    for (let c = 0; c < cols; c++) if (data[base + c] > p) p = data[base + c];
+    peaks[r] = p;
+  }
+  peaks.sort();
+  const v = peaks[Math.min(rows - 1, Math.floor(0.9 * rows))];
+  const out = v > 0 ? v : 1;
+  m.set(key, out);
+  return out;
+}
+
+/**
+ * Colour scale of a mode: weights run from 0 to the 90th percentile of the row peaks (brighter
+ * cells saturate); log-weights over decades
  * from 10^−(⌈log10 N⌉+2) to 1; scores on a diverging map centred on zero.
  */
 export function mapSpec(r: ViewResult, h: number, mode: MapMode, seq: SequentialMap, range: 'head' | 'all' = 'head'): MapSpec {
@@ -54,6 +83,8 @@ export function mapSpec(r: ViewResult, h: number, mode: MapMode, seq: Sequential
     const lo = -(Math.ceil(Math.log10(Math.max(r.N, 2))) + 2);
     return { data: r.weights, offset: h * n2, rows: r.N, cols: r.N, scale: { kind: 'log', lo, hi: 0 }, colormap: seq, causalOffset, label: 'log₁₀ weight' };
   }
-  const [, hi] = range === 'head' ? headRange(r.weights, h, n2) : allRange(r.weights, r.H, n2);
-  return { data: r.weights, offset: h * n2, rows: r.N, cols: r.N, scale: { kind: 'linear', lo: 0, hi: hi > 0 ? hi : 1 }, colormap: seq, causalOffset, label: 'attention weight' };
+  const hi = range === 'head' ? rowPeakScale(r.weights, h * n2, r.N, r.N) : rowPeakScale(r.weights, 0, r.H * r.N, r.N);
+  const max = range === 'head' ? headRange(r.weights, h, n2)[1] : allRange(r.weights, r.H, n2)[1];
+  const label = hi < max ? `attention weight (colour saturates at ${+hi.toPrecision(3)}, the 90th percentile of row peaks; max ${+max.toPrecision(3)})` : 'attention weight';
+  return { data: r.weights, offset: h * n2, rows: r.N, cols: r.N, scale: { kind: 'linear', lo: 0, hi }, colormap: seq, causalOffset, label };
 }

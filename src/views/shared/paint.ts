@@ -22,6 +22,8 @@ export function paintMap(
     scale: spec.scale,
     lut: lut(spec.colormap),
     causalOffset: spec.causalOffset,
+    // On a diverging map the light grey of masked cells would read as a score near zero.
+    maskColor: spec.scale.kind === 'diverging' ? [150, 150, 156, 255] : undefined,
   });
   let c = scratch.canvas;
   if (!c) {

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// `npm run bench`: builds the app, drives headless Chromium (Debian's) and prints a table of
+// median times, with ratios measured in the same run; writes bench-results/bench.json.
+// Options: --quick (N ≤ 1024 only), --no-build, --backends=wasm,cpu, --sizes=256,1024
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, serveDist, haveChromium, CHROMIUM } from './lib/browser.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+const quick = !!args.quick;
+const backends = (args.backends ?? 'webgpu,webgl,wasm,cpu').split(',');
+const sizes = (args.sizes ?? (quick ? '256,1024' : '256,1024,2048,4096')).split(',').map(Number);
+const H = 12;
+const d = 64;
+const SLOW_MS = 15_000; // a call slower than this skips the next (4× larger) size on that backend
+
+if (!haveChromium()) {
+  console.error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium).`);
+  process.exit(1);
+}
+if (!args['no-build']) {
+  const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+const results = { date: new Date().toISOString(), machine: `${process.platform} ${process.arch}`, H, d, attention: [], reference: [], draw: [], leaks: null, coldLoad: [], probe: null };
+const srv = await serveDist(process.cwd());
+const log = (s) => process.stdout.write(`${s}\n`);
+
+// 1. Cold page load: a fresh browser and profile each time, until the heatmap has painted.
+for (let i = 0; i < 3; i++) {
+  const b = await launch();
+  const page = await b.context.newPage();
+  await page.goto(srv.url);
+  await page.waitForFunction(() => performance.getEntriesByName('qk:first-paint').length > 0, null, { timeout: 60_000 });
+  results.coldLoad.push(await page.evaluate(() => performance.getEntriesByName('qk:first-paint')[0].startTime));
+  await b.close();
+}
+log(`cold load to first heatmap (ms, 3 fresh browsers): ${results.coldLoad.map((x) => x.toFixed(0)).join(', ')}`);
+
+const b = await launch();
+const page = await b.context.newPage();
+page.setDefaultTimeout(600_000);
+await page.goto(`${srv.url}bench.html`);
+await page.waitForSelector('body[data-ready]');
+
+// 2. What `auto` picks in this browser.
+results.probe = await page.evaluate(() => window.qkHarness.probe());
+log(`auto probe (H=8, N=256): ${Object.entries(results.probe.timings).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(' · ')} → picks ${results.probe.fastest}`);
+
+// 3. Attention per backend and size, with the floor and the plain-JS loop.
+for (const N of sizes) {
+  const reps = N <= 1024 ? 5 : N <= 2048 ? 3 : 1;
+  const ref = await page.evaluate((o) => window.qkHarness.benchReference(o), { H, N, d, reps, budgetMs: 60_000 });
+  results.reference.push(ref);
+  log(`N=${N} plain JS loop: ${ref.jsMs.toFixed(1)} ms`);
+}
+for (const backend of backends) {
+  let skip = null;
+  for (const N of sizes) {
+    if (skip) {
+      results.attention.push({ backend, N, skipped: skip });
+      log(`${backend} N=${N}: skipped (${skip})`);
+      continue;
+    }
+    const reps = N <= 1024 ? 5 : N <= 2048 ? 3 : 1;
+    const r = await page.evaluate((o) => window.qkHarness.benchAttention(o), { backend, H, N, d, reps, budgetMs: 60_000, parts: ['dense', 'floor', 'app'] });
+    results.attention.push(r);
+    log(`${backend} N=${N}: ${r.error ? `error: ${r.error}` : `dense ${r.denseMs.toFixed(1)} ms, floor ${r.floorMs.toFixed(1)} ms, app request ${r.appMs.toFixed(1)} ms`}`);
+    const worst = Math.max(r.denseMs ?? 0, r.floorMs ?? 0, r.appMs ?? 0);
+    if (r.error && /initialise|available|navigator|forced/.test(r.error)) skip = `backend unavailable: ${r.error}`;
+    else if (worst > SLOW_MS) skip = `N=${N} already took ${(worst / 1000).toFixed(1)} s per call`;
+  }
+}
+
+// 4. Drawing, as the heatmap view draws.
+for (const N of [1024, 4096]) {
+  const r = await page.evaluate((o) => window.qkHarness.benchDraw(o), { N, reps: 7 });
+  results.draw.push(r);
+  log(`draw N=${N}: full heatmap ${r.fullDrawMs.toFixed(1)} ms, hover overlay ${r.overlayMs.toFixed(2)} ms`);
+}
+
+// 5. Leaks over 100 recomputations through the worker.
+results.leaks = await page.evaluate(() => window.qkHarness.leakCheck({ n: 100, N: 64, H: 8 }));
+log(`100 recomputations (${results.leaks.backend}): tensors ${results.leaks.tensorsBefore} → ${results.leaks.tensorsAfter}, JS heap ${results.leaks.heapBeforeMB.toFixed(1)} → ${results.leaks.heapAfterMB.toFixed(1)} MB`);
+await b.close();
+await srv.close();
+
+// Summary table.
+const ref = Object.fromEntries(results.reference.map((r) => [r.N, r.jsMs]));
+const rows = [['backend', 'N', 'dense ms', 'floor ms', 'dense/floor', 'app req ms', 'JS loop ms', 'dense/JS', 'GFLOP/s']];
+for (const r of results.attention) {
+  if (r.skipped || r.error) {
+    rows.push([r.backend, String(r.N), r.skipped ? `skipped: ${r.skipped}` : `error: ${r.error.slice(0, 60)}`, '', '', '', '', '', '']);
+    continue;
+  }
+  const flops = 4 * H * d * ((r.N * (r.N + 1)) / 2); // QKᵀ and W·V over the causal pairs (ALGORITHMS.md §0.7)
+  rows.push([r.backend, String(r.N), r.denseMs.toFixed(1), r.floorMs.toFixed(1), (r.denseMs / r.floorMs).toFixed(2), r.appMs.toFixed(1), ref[r.N]?.toFixed(1) ?? '', ref[r.N] ? (r.denseMs / ref[r.N]).toFixed(2) : '', (flops / r.denseMs / 1e6).toFixed(2)]);
+}
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+const table = rows.map((r) => r.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n');
+log(`\nDense causal attention, H=${H}, d=${d} (median ms in one run; floor = batched QKᵀ matmul + softmax, read back)\n${table}`);
+
+// Targets of issue 2, judged on this run.
+const ok = results.attention.filter((r) => r.denseMs);
+const byN = (N) => ok.filter((r) => r.N === N).sort((a, c) => a.denseMs - c.denseMs);
+const lines = [];
+for (const N of sizes) {
+  const best = byN(N)[0];
+  if (best) lines.push(`N=${N}: fastest backend ${best.backend}, dense/floor ${(best.denseMs / best.floorMs).toFixed(2)} (target ≤ 1.5)`);
+}
+lines.push(`auto picks ${results.probe.fastest}; fastest at N=1024 is ${byN(1024)[0]?.backend ?? 'n/a'}`);
+const d4 = results.draw.find((r) => r.N === 4096);
+if (d4) lines.push(`N=4096: full draw ${d4.fullDrawMs.toFixed(1)} ms (target ≤ 100), hover overlay ${d4.overlayMs.toFixed(2)} ms (target ≤ 8)`);
+lines.push(`tensors leaked over 100 recomputations: ${results.leaks.tensorsAfter - results.leaks.tensorsBefore} (target 0)`);
+lines.push(`cold load to first heatmap: median ${[...results.coldLoad].sort((a, c) => a - c)[1].toFixed(0)} ms (target ≤ 2000)`);
+log(`\nTargets\n  ${lines.join('\n  ')}`);
+results.summary = lines;
+mkdirSync('bench-results', { recursive: true });
+writeFileSync(join('bench-results', 'bench.json'), JSON.stringify(results, null, 2));
+writeFileSync(join('bench-results', 'bench.txt'), `${table}\n\n${lines.join('\n')}\n`);
+log('\nwrote bench-results/bench.json and bench-results/bench.txt');

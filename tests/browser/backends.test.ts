@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { golden, maxAbsDiff, maxRelDiff } from '../unit/goldens';
+import { openPage, startEnv, type Env } from './setup';
+import type { Page } from 'playwright-core';
+
+// Every tfjs backend in real Chromium against the PyTorch goldens. A backend that is not
+// available fails the test with its reason, unless QK_ALLOW_MISSING_BACKENDS=1 (then it is
+// reported in the output, never skipped silently).
+const allowMissing = process.env.QK_ALLOW_MISSING_BACKENDS === '1';
+let env: Env;
+let page: Page;
+
+beforeAll(async () => {
+  env = await startEnv();
+  ({ page } = await openPage(env, 'bench.html'));
+  await page.waitForSelector('body[data-ready]');
+});
+afterAll(async () => env?.close());
+
+describe.each(['webgpu', 'webgl', 'wasm', 'cpu'] as const)('%s backend in Chromium', (backend) => {
+  it('is available', async () => {
+    const why = await page.evaluate((b) => window.qkHarness.activate(b), backend);
+    if (why) console.warn(`[backends] ${backend} is NOT available here: ${why}`);
+    if (!allowMissing) expect(why).toBeNull();
+  });
+
+  it('computes every golden case within 1e-4 and leaks no tensor', async () => {
+    const report: string[] = [];
+    for (const c of golden.cases) {
+      const r = await page.evaluate(([cc, b]) => window.qkHarness.compute(cc, b), [c, backend] as const);
+      if (r.backend !== backend) {
+        report.push(`${c.name}: ran on ${r.backend} (${r.fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')})`);
+        if (!allowMissing) expect(r.backend).toBe(backend);
+        continue;
+      }
+      expect(r.leaked).toBe(0);
+      expect(maxAbsDiff(r.weights, c.weights), `${c.name} weights`).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(r.output, c.output), `${c.name} output`).toBeLessThanOrEqual(1e-4);
+      expect(maxRelDiff(r.scores.map((x) => (x === null ? -Infinity : x)), c.scores), `${c.name} scores`).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(r.stats.entropy, c.stats.entropy), `${c.name} entropy`).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(r.stats.sinkMass, c.stats.sinkMass), `${c.name} sink`).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(r.stats.distance, c.stats.distance), `${c.name} distance`).toBeLessThanOrEqual(1e-3);
+    }
+    if (report.length) console.warn(`[backends] ${backend}:\n  ${report.join('\n  ')}`);
+  });
+
+  it('matches the plain-JS reference at N = 300 across several query blocks (GQA, causal and not)', async () => {
+    const r = await page.evaluate((b) => window.qkHarness.blockedVsReference(b), backend);
+    if (r.backend !== backend && allowMissing) return;
+    expect(r.backend).toBe(backend);
+    expect(r.leaked).toBe(0);
+    for (const c of r.cases) {
+      expect(c.weights, `${c.causal ? 'causal' : 'bidirectional'} weights`).toBeLessThanOrEqual(1e-4);
+      expect(c.output, `${c.causal ? 'causal' : 'bidirectional'} output`).toBeLessThanOrEqual(1e-4);
+      expect(c.scores, `${c.causal ? 'causal' : 'bidirectional'} scores`).toBeLessThanOrEqual(1e-4);
+    }
+  });
+});

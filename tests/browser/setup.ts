@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+// @ts-expect-error plain ESM helper shared with the scripts
+import { launch, serveDist } from '../../scripts/lib/browser.mjs';
+import type { BrowserContext, Page } from 'playwright-core';
+
+export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+export interface Env {
+  url: string;
+  context: BrowserContext;
+  close: () => Promise<void>;
+}
+
+/** Serves the built app and launches Debian's Chromium (see scripts/lib/browser.mjs). */
+export async function startEnv(): Promise<Env> {
+  const srv = await serveDist(process.cwd());
+  const b = await launch();
+  return {
+    url: srv.url as string,
+    context: b.context as BrowserContext,
+    close: async () => {
+      await b.close();
+      await srv.close();
+    },
+  };
+}
+
+/** Opens a page and collects console errors and page errors. */
+export async function openPage(env: Env, path: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await env.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  await page.goto(env.url + path);
+  return { page, errors };
+}
+
+/** Waits until the heatmap has painted `times` results in total. */
+export async function painted(page: Page, times = 1): Promise<void> {
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=heatmap-cells]')?.getAttribute('data-painted') ?? 0) >= n, times, { timeout: 60_000 });
+}
