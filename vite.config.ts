@@ -17,6 +17,11 @@ export default defineConfig({
         main: resolve(import.meta.dirname, 'index.html'),
         bench: resolve(import.meta.dirname, 'bench.html'),
       },
+      output: {
+        // d3 and React in chunks of their own, so the small entry that starts the compute worker
+        // does not wait for them (the bundler would otherwise merge them into a shared chunk).
+        manualChunks: (id: string) => (/node_modules[\\/](d3|d3-[a-z-]+|internmap|delaunator|robust-predicates)[\\/]/.test(id) ? 'd3' : /node_modules[\\/](react|react-dom|scheduler|zustand)[\\/]/.test(id) ? 'react' : undefined),
+      },
     },
   },
   worker: { format: 'es' },

@@ -1,10 +1,9 @@
 // Shared by the browser tests, the benchmark and the screenshot script: serve the built app
 // and drive Debian's Chromium with playwright-core (no browser download).
-import { existsSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { preview } from 'vite';
+import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.QK_CHROMIUM || '/usr/bin/chromium';
@@ -28,13 +27,28 @@ export const CHROMIUM_ARGS = [
   '--js-flags=--expose-gc',
 ];
 
-/** Serves `dist/` (built beforehand) on a free loopback port. */
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.json': 'application/json', '.map': 'application/json', '.png': 'image/png' };
+
+/**
+ * Serves `dist/` (built beforehand) on a free loopback port, as any plain static server would
+ * (no on-the-fly compression, which would make load times depend on this machine's CPU).
+ */
 export async function serveDist(root = process.cwd()) {
-  if (!existsSync(join(root, 'dist', 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` first');
-  const server = await preview({ root, logLevel: 'silent', preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false } });
-  const addr = server.httpServer.address();
-  const url = `http://127.0.0.1:${addr.port}/`;
-  return { url, close: () => new Promise((r) => server.httpServer.close(() => r())) };
+  const dist = join(root, 'dist');
+  if (!existsSync(join(dist, 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` first');
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const file = normalize(join(dist, path.endsWith('/') ? `${path}index.html` : path));
+    if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  return { url, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 /** Launches headless Chromium in a fresh profile. */

@@ -1,4 +1,4 @@
-import { BACKENDS, type BackendChoice } from '../compute/backends';
+import { BACKENDS, type BackendChoice } from '../core/backendNames';
 import { useQk } from '../state/react';
 
 /** Which backend computed the result, what fell back and why, and the backend picker. */

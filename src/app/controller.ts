@@ -1,23 +1,12 @@
 import { ComputeClient, type Outcome } from '../compute/client';
-import { isBackendName, type BackendName } from '../compute/backends';
+import type { BackendName } from '../compute/backends';
+import { FASTEST_KEY, rememberedFastest } from './remembered';
 import { syntheticQKV } from '../core/synthetic';
 import { headMapping } from '../core/headMap';
 import { planCompute, clampCell } from '../state/request';
 import { encodeState } from '../state/urlCodec';
 import type { QkState, QkStore } from '../state/store';
 import type { ViewResult } from '../state/result';
-
-const FASTEST_KEY = 'qkscope.fastestBackend';
-
-/** The fastest backend an earlier visit measured in this browser, if any. */
-export function rememberedFastest(): BackendName | null {
-  try {
-    const v = localStorage.getItem(FASTEST_KEY);
-    return isBackendName(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Wires a store to the compute layer: whenever the inputs that define a result change, it plans

@@ -1,17 +1,16 @@
-import { createRoot } from 'react-dom/client';
-import { ComputeClient } from '../index';
-import { isBackendName } from '../compute/backends';
-import { createQkStore } from '../state/store';
+// The page's entry: it starts the compute worker first, so that tfjs and its WASM binary load
+// while the interface code (React, views) is still downloading, then loads the interface.
+import { ComputeClient } from '../compute/client';
+import { isBackendName } from '../core/backendNames';
 import { decodeState } from '../state/urlCodec';
-import { App } from './App';
-import { rememberedFastest, startController } from './controller';
-import './app.css';
+import { rememberedFastest } from './remembered';
 
 const params = new URLSearchParams(location.search);
 const decoded = decodeState(location.search);
 // Test hook: ?fail=webgpu,webgl makes those backends fail to initialise, to exercise fallback.
 const forced = (params.get('fail') ?? '').split(',').filter(isBackendName);
-const store = createQkStore({ ...decoded.inputs, locked: decoded.locked, notices: decoded.messages });
-const client = new ComputeClient({ forcedFailures: forced, fastest: rememberedFastest() });
-startController(store, client, { syncUrl: true });
-createRoot(document.getElementById('root')!).render(<App store={store} />);
+const fastest = rememberedFastest();
+const first = decoded.inputs.compute.backend === 'auto' ? (fastest ?? 'wasm') : decoded.inputs.compute.backend;
+const client = new ComputeClient({ forcedFailures: forced, fastest, warm: first });
+
+void import('./mount').then((m) => m.mount(document.getElementById('root')!, client, decoded));

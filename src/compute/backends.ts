@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core plus the backends we use, rather than the umbrella package (which adds layers,
-// converter and data: a third more code for the worker to load before the first result).
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-webgl';
+// converter and data). Each backend's code is loaded when it is first asked for, so the worker
+// starts with only what the first request needs.
 
 import { BACKENDS, type BackendName } from '../core/backendNames';
 export { BACKENDS, isBackendName, type BackendName, type BackendChoice } from '../core/backendNames';
@@ -17,16 +16,23 @@ const g = globalThis as { navigator?: unknown; document?: unknown; WorkerGlobalS
 /** True in a page or a Web Worker; false in Node, where only the cpu backend exists. */
 export const isBrowser = typeof g.navigator !== 'undefined' && (typeof g.document !== 'undefined' || typeof g.WorkerGlobalScope !== 'undefined');
 
-let registration: Promise<void> | null = null;
-let webgpuRegistration: Promise<void> | null = null;
+const loading = new Map<BackendName, Promise<void>>();
 
-/** Registers the WASM backend, and WebGPU when asked for (browser only; binaries from our own build). */
-function registerBrowserBackends(name: BackendName): Promise<void> {
-  if (!isBrowser) return Promise.resolve();
-  if (!registration) registration = import('./browserBackends').then((m) => m.register());
-  if (name !== 'webgpu') return registration;
-  if (!webgpuRegistration) webgpuRegistration = registration.then(() => import('./browserBackends')).then((m) => m.registerWebgpu());
-  return webgpuRegistration;
+/** Loads and registers one backend's code (WASM binaries come from our own build). */
+function registerBackend(name: BackendName): Promise<void> {
+  let p = loading.get(name);
+  if (!p) {
+    p =
+      name === 'cpu'
+        ? import('@tensorflow/tfjs-backend-cpu').then(() => undefined)
+        : name === 'webgl'
+          ? import('@tensorflow/tfjs-backend-webgl').then(() => undefined)
+          : name === 'wasm'
+            ? import('./browserBackends').then((m) => m.register())
+            : import('./browserBackends').then((m) => m.registerWebgpu());
+    loading.set(name, p);
+  }
+  return p;
 }
 
 /** Backends forced to fail: a test hook (`?fail=webgpu,webgl` in the app's URL). */
@@ -56,17 +62,29 @@ async function preflight(name: BackendName): Promise<string | null> {
   return null;
 }
 
+let queue: Promise<unknown> = Promise.resolve();
+
 /**
  * Makes `name` the active tfjs backend. Resolves with `null` on success, or the reason it failed.
- * Never throws.
+ * Never throws. Calls are serialised, so a warm-up and a request cannot race.
  */
-export async function activate(name: BackendName): Promise<string | null> {
+export function activate(name: BackendName): Promise<string | null> {
+  const p = queue.then(() => activateNow(name));
+  queue = p.catch(() => undefined);
+  return p;
+}
+
+async function activateNow(name: BackendName): Promise<string | null> {
+  if (!isBrowser && name !== 'cpu') return 'only the cpu backend runs outside a browser';
   try {
-    await registerBrowserBackends(name);
+    await registerBackend(name);
   } catch (e) {
     return `its code could not be loaded: ${(e as Error).message}`;
   }
-  await tf.ready().catch(() => undefined);
+  // Only wait for an initialisation already under way: a bare tf.ready() would first
+  // initialise the highest-priority backend (a WebGL context) even when WASM is wanted.
+  const pending = (tf.engine() as unknown as { pendingBackendInit?: Promise<unknown> | null }).pendingBackendInit;
+  if (pending) await pending.catch(() => undefined);
   if (tf.getBackend() === name && !forcedFailures.has(name)) return null;
   const why = await preflight(name);
   if (why) return why;

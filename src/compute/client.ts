@@ -12,6 +12,8 @@ export interface ComputeClientOptions {
   forcedFailures?: BackendName[];
   /** Fastest backend remembered from an earlier probe, used by `auto`. */
   fastest?: BackendName | null;
+  /** A backend to initialise as soon as the worker starts (the one the first request will use). */
+  warm?: BackendName | null;
   /** Result cache budget in bytes (default 512 MiB). */
   cacheBytes?: number;
 }
@@ -50,7 +52,7 @@ export class ComputeClient {
 
   constructor(opts: ComputeClientOptions = {}) {
     this.budget = opts.cacheBytes ?? 512 * 2 ** 20;
-    this.config = { id: 0, kind: 'config', forcedFailures: opts.forcedFailures ?? [], fastest: opts.fastest ?? null };
+    this.config = { id: 0, kind: 'config', forcedFailures: opts.forcedFailures ?? [], fastest: opts.fastest ?? null, warm: opts.warm ?? null };
     const wantWorker = opts.worker ?? typeof Worker !== 'undefined';
     if (wantWorker) {
       try {

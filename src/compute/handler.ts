@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { setForcedFailures } from './backends';
+import { activate, setForcedFailures } from './backends';
 import { probe, runAttention, setMeasuredFastest } from './engine';
 import type { FromWorker, ToWorker } from './protocol';
 
@@ -18,6 +18,8 @@ export async function handle(msg: ToWorker): Promise<FromWorker> {
       case 'config':
         setForcedFailures(msg.forcedFailures);
         setMeasuredFastest(msg.fastest);
+        // Start the first backend while the page is still rendering.
+        if (msg.warm) void activate(msg.warm);
         return { id: msg.id, ok: true, kind: 'config' };
     }
   } catch (e) {

@@ -6,7 +6,7 @@ export type ToWorker =
   | { id: number; kind: 'attention'; req: EngineRequest }
   | { id: number; kind: 'probe' }
   | { id: number; kind: 'memory' }
-  | { id: number; kind: 'config'; forcedFailures: BackendName[]; fastest: BackendName | null };
+  | { id: number; kind: 'config'; forcedFailures: BackendName[]; fastest: BackendName | null; warm?: BackendName | null };
 
 /** Messages from the compute worker to the page. */
 export type FromWorker =

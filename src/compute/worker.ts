@@ -1,5 +1,8 @@
 /// <reference lib="webworker" />
 import { handle } from './handler';
+// The worker always runs in a browser: load the WASM backend with the worker itself rather than
+// after the first request (one round trip less before the first result).
+import './browserBackends';
 import { transferables, type ToWorker } from './protocol';
 
 // The compute worker: all tfjs work happens here so the page never blocks on it.

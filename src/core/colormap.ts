@@ -1,11 +1,7 @@
 import { interpolateCividis, interpolateMagma, interpolateViridis, interpolateRdBu, interpolatePuOr, rgb } from 'd3';
 
-/** Perceptually uniform, colour-blind-safe sequential maps, and diverging maps for signed values. */
-export const SEQUENTIAL_MAPS = ['viridis', 'magma', 'cividis'] as const;
-export const DIVERGING_MAPS = ['RdBu', 'PuOr'] as const;
-export type SequentialMap = (typeof SEQUENTIAL_MAPS)[number];
-export type DivergingMap = (typeof DIVERGING_MAPS)[number];
-export type ColorMapName = SequentialMap | DivergingMap;
+import { DIVERGING_MAPS, type ColorMapName, type DivergingMap } from './colormapNames';
+export { SEQUENTIAL_MAPS, DIVERGING_MAPS, type SequentialMap, type DivergingMap, type ColorMapName } from './colormapNames';
 
 const INTERP: Record<ColorMapName, (t: number) => string> = {
   viridis: interpolateViridis,

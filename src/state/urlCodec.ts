@@ -1,5 +1,5 @@
 import { PATTERNS, type Pattern } from '../core/synthetic';
-import { SEQUENTIAL_MAPS, type SequentialMap } from '../core/colormap';
+import { SEQUENTIAL_MAPS, type SequentialMap } from '../core/colormapNames';
 import { BACKENDS, type BackendChoice } from '../core/backendNames';
 import { DEFAULT_INPUTS, LIMITS } from './defaults';
 import type { Cell, Inputs, MapMode } from './types';

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll } from 'vitest';
 import { computeAttention, ShapeError } from '../../src/index';
+
+// tf.memory() needs an initialised backend before the first call.
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
 import { golden, inputsOf, maxAbsDiff, maxRelDiff } from './goldens';
 
 describe('computeAttention on the tfjs cpu backend against PyTorch goldens', () => {
   for (const c of golden.cases) {
     it(c.name, async () => {
-      await tf.ready();
       const before = tf.memory().numTensors;
       const r = await computeAttention(inputsOf(c), { causal: c.causal, scale: c.scale, layout: c.layout, backend: 'cpu' });
       expect(tf.memory().numTensors).toBe(before);
