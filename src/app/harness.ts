@@ -3,8 +3,8 @@
  * `npm run bench` and the browser tests can drive the real compute and drawing code in Chromium.
  */
 import { activate, BACKENDS, setForcedFailures, type BackendName } from '../compute/backends';
-import { bareFloor, denseAttention } from '../compute/attention';
-import { runAttention } from '../compute/engine';
+import { bareFloor, denseAttention, type KernelOptions } from '../compute/attention';
+import { runAttention, variantFor } from '../compute/engine';
 import { ComputeClient } from '../compute/client';
 import { liveTensors } from '../compute/backends';
 import { referenceAttention } from '../core/referenceAttention';
@@ -90,11 +90,12 @@ const harness = {
   },
   /**
    * Median ms on one backend, in one run, on the same inputs (MHA, causal): dense attention as
-   * the library computes it (weights and output read back), the bare floor (QKᵀ matmul +
-   * softmax read back), and the app's own request (scores, weights and head statistics).
+   * the library computes it (weights and output read back) with each kernel variant, the bare
+   * floor (batched QKᵀ matmul + softmax read back), and the app's own request (scores, weights
+   * and head statistics, with the variant the app uses on this backend).
    * Large sizes skip the warm-up call (compilation is then a small part of a long run).
    */
-  async benchAttention(opts: { backend: BackendName; H: number; N: number; d: number; reps: number; budgetMs: number; parts: ('dense' | 'floor' | 'app')[] }) {
+  async benchAttention(opts: { backend: BackendName; H: number; N: number; d: number; reps: number; budgetMs: number; parts: ('dense:batched' | 'dense:perHead' | 'floor' | 'app')[]; kernel?: KernelOptions }) {
     const why = await activate(opts.backend);
     if (why) return { backend: opts.backend, N: opts.N, error: why };
     const inputs = randomInputs(opts.H, opts.H, opts.N, opts.d);
@@ -102,9 +103,12 @@ const harness = {
     const out: Record<string, unknown> = { backend: opts.backend, H: opts.H, N: opts.N, d: opts.d };
     const run = (fn: () => Promise<unknown>) => time(fn, opts.reps, opts.budgetMs, warm);
     try {
-      if (opts.parts.includes('dense')) out.denseMs = (await run(() => denseAttention(inputs, { causal: true }, { weights: true, output: true }))).median;
+      for (const variant of ['batched', 'perHead'] as const) {
+        if (opts.parts.includes(`dense:${variant}`)) out[`dense_${variant}_Ms`] = (await run(() => denseAttention(inputs, { causal: true }, { weights: true, output: true }, { ...opts.kernel, variant }))).median;
+      }
+      out.appVariant = variantFor(opts.backend);
       if (opts.parts.includes('floor')) out.floorMs = (await run(() => bareFloor(inputs))).median;
-      if (opts.parts.includes('app')) out.appMs = (await run(() => denseAttention(inputs, { causal: true }, { scores: true, weights: true, stats: true }))).median;
+      if (opts.parts.includes('app')) out.appMs = (await run(() => denseAttention(inputs, { causal: true }, { scores: true, weights: true, stats: true }, { variant: variantFor(opts.backend), ...opts.kernel }))).median;
     } catch (e) {
       out.error = (e as Error).message.slice(0, 300);
     }

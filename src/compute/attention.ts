@@ -30,6 +30,28 @@ export function queryBlockRows(Nq: number): number {
   return Math.max(64, Math.min(256, Math.ceil(Nq / 4)));
 }
 
+/**
+ * How the matrix products are issued.
+ * - `batched`: one batched matMul over all heads per query block (one dispatch).
+ * - `perHead`: one 2-D matMul per head and block, against Kᵀ transposed once per call.
+ * Neither wins everywhere: in `npm run bench` here (H = 12, d = 64) batched was faster on WASM
+ * at N = 256 and 1024, per-head faster on SwiftShader WebGL at N = 1024 but slower at 256.
+ * (A micro-benchmark that reused one K tensor showed per-head 2-D products on WASM 3–9× faster;
+ * that came from XNNPACK caching the packed K across calls, which a real request never reuses.)
+ * So the backend probe measures both and each backend uses its faster one.
+ */
+export type KernelVariant = 'batched' | 'perHead';
+
+/** The variant used when none is given and no probe has measured one. */
+export const DEFAULT_VARIANT: Record<string, KernelVariant> = { wasm: 'batched', webgl: 'batched', cpu: 'batched', webgpu: 'batched' };
+
+export interface KernelOptions {
+  /** Query rows per block; default {@link queryBlockRows}. */
+  blockRows?: number;
+  /** Default: {@link DEFAULT_VARIANT} for the active backend. */
+  variant?: KernelVariant;
+}
+
 interface Block {
   i0: number;
   rows: number;
@@ -37,28 +59,89 @@ interface Block {
   kEnd: number;
 }
 
+type Pieces = Record<'scores' | 'weights' | 'output' | 'mass' | 'entropy' | 'distance' | 'sink', tf.Tensor[]>;
+
+interface Ctx {
+  Nk: number;
+  dv: number;
+  off: number;
+  causal: boolean;
+  want: Want;
+}
+
+/**
+ * Masks, normalises and summarises one block's logits `[…, rows, kEnd]` (any leading axes),
+ * and pushes what `want` asks for onto `out`, padded back to Nk keys (keys past kEnd are masked
+ * for every row of the block; padding in the backend's memory is cheaper than assembling the
+ * full matrix in JavaScript).
+ */
+function finishBlock(logits: tf.Tensor, outputOf: (w: tf.Tensor) => tf.Tensor, b: Block, c: Ctx, out: Pieces): void {
+  const { i0, rows, kEnd } = b;
+  const rank = logits.rank;
+  // Only blocks whose first row cannot see every key up to kEnd need the mask.
+  let allowed: tf.Tensor2D | null = null;
+  if (c.causal && i0 + c.off < kEnd - 1) {
+    const r = tf.reshape(tf.range(i0 + c.off, i0 + rows + c.off, 1, 'int32'), [rows, 1]);
+    const col = tf.reshape(tf.range(0, kEnd, 1, 'int32'), [1, kEnd]);
+    allowed = tf.cast(tf.lessEqual(col, r), 'float32') as tf.Tensor2D;
+    logits = tf.add(logits, tf.mul(tf.sub(1, allowed), -1e9));
+  }
+  let weights = tf.softmax(logits);
+  // Rows with no visible key (only when Nq > Nk) would be uniform: zero them (ALGORITHMS.md §0.3).
+  if (allowed && i0 + c.off < 0) weights = tf.mul(weights, allowed);
+  const padK = (x: tf.Tensor, value: number) => {
+    if (kEnd === c.Nk) return x;
+    const pads = Array.from({ length: rank }, (_, i) => (i === rank - 1 ? [0, c.Nk - kEnd] : [0, 0])) as [number, number][];
+    return tf.pad(x, pads, value);
+  };
+  if (c.want.scores) out.scores.push(padK(logits, -Infinity));
+  if (c.want.weights) out.weights.push(padK(weights, 0));
+  if (c.want.output) out.output.push(outputOf(weights));
+  if (c.want.stats) {
+    // Per row: mass, entropy −Σ w ln w, distance Σ w·|i' − j|, sink mass w[…, 0].
+    out.mass.push(tf.sum(weights, -1));
+    out.entropy.push(tf.neg(tf.sum(tf.mul(weights, tf.log(tf.maximum(weights, 1e-30))), -1)));
+    const r = tf.reshape(tf.range(i0 + c.off, i0 + rows + c.off, 1, 'float32'), [rows, 1]);
+    const col = tf.reshape(tf.range(0, kEnd, 1, 'float32'), [1, kEnd]);
+    out.distance.push(tf.sum(tf.mul(weights, tf.abs(tf.sub(r, col))), -1));
+    const begin = Array(rank).fill(0);
+    const size = [...weights.shape.slice(0, rank - 1), 1];
+    out.sink.push(tf.reshape(tf.slice(weights, begin, size), weights.shape.slice(0, rank - 1)));
+  }
+}
+
+/** Pieces of a block where no row sees any key: −∞ scores, zero weights, output and stats. */
+function emptyBlock(lead: number[], rows: number, c: Ctx, out: Pieces): void {
+  if (c.want.scores) out.scores.push(tf.fill([...lead, rows, c.Nk], -Infinity));
+  if (c.want.weights) out.weights.push(tf.zeros([...lead, rows, c.Nk]));
+  if (c.want.output) out.output.push(tf.zeros([...lead, rows, c.dv]));
+  if (c.want.stats) for (const n of ['mass', 'entropy', 'distance', 'sink'] as const) out[n].push(tf.zeros([...lead, rows]));
+}
+
 /**
  * Dense multi-head attention on the active tfjs backend, computed in blocks of query rows.
  *
- * Query head h reads KV head κ(h) (ALGORITHMS.md §0.2). With the contiguous layout, grouped
- * heads are computed without copying K and V: a block of Q is viewed as `[Hkv, g·rows, d]` so
- * each KV head multiplies its whole group at once. Under the causal mask a block of rows
+ * Query head h reads KV head κ(h) (ALGORITHMS.md §0.2). Under the causal mask a block of rows
  * `[i0, i0 + rows)` can only see keys `[0, i0 + rows + Nk − Nq)`, so it multiplies only those:
  * QKᵀ, the softmax and the product with V cost about half of the unmasked computation, and no
  * single tensor is larger than `H × rows × Nk` (which keeps WebGL under its texture limit).
  * The result is exactly the dense softmax over each row (masked keys have zero weight).
+ * With the batched variant and the contiguous layout, grouped heads are computed without
+ * copying K and V: a block of Q is viewed as `[Hkv, g·rows, d]`.
  *
  * Returns only what `want` asks for, as typed arrays; masked scores are `-Infinity`, and a fully
  * masked row has zero weights and a zero output. Every intermediate tensor is disposed.
  */
-export async function denseAttention(inputs: QKV, opts: AttentionOptions = {}, want: Want = WANT_ALL, blockRows?: number): Promise<DenseResult> {
+export async function denseAttention(inputs: QKV, opts: AttentionOptions = {}, want: Want = WANT_ALL, kernel: KernelOptions = {}): Promise<DenseResult> {
   const { H, Hkv, Nq, Nk, d, dv, g } = attentionDims(inputs);
   const causal = opts.causal ?? true;
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   const layout = opts.layout ?? 'contiguous';
   const off = Nk - Nq;
-  const grouped = g > 1 && layout === 'contiguous';
-  const bq = Math.max(1, Math.floor(blockRows ?? queryBlockRows(Nq)));
+  const bq = Math.max(1, Math.floor(kernel.blockRows ?? queryBlockRows(Nq)));
+  const variant = kernel.variant ?? DEFAULT_VARIANT[tf.getBackend()] ?? 'batched';
+  const map = headMapping(H, Hkv, layout);
+  const ctx: Ctx = { Nk, dv, off, causal, want };
 
   const blocks: Block[] = [];
   for (let i0 = 0; i0 < Nq; i0 += bq) {
@@ -67,71 +150,69 @@ export async function denseAttention(inputs: QKV, opts: AttentionOptions = {}, w
     blocks.push({ i0, rows, kEnd });
   }
 
-  // Inputs live for the whole call; each block's results are kept until read back.
-  const base = tf.tidy(() => {
-    const q = tf.mul(tf.tensor3d(inputs.q.data, [H, Nq, d]), scale) as tf.Tensor3D;
-    let k: tf.Tensor3D = tf.tensor3d(inputs.k.data, [Hkv, Nk, d]);
-    let v: tf.Tensor3D = tf.tensor3d(inputs.v.data, [Hkv, Nk, dv]);
-    if (g > 1 && !grouped) {
-      const idx = tf.tensor1d(headMapping(H, Hkv, layout), 'int32');
-      k = tf.gather(k, idx);
-      v = tf.gather(v, idx);
-    }
-    return { q, k, v };
-  });
   let kept: Record<string, tf.Tensor> = {};
   try {
     kept = tf.tidy(() => {
-      const parts: Record<string, tf.Tensor[]> = { scores: [], weights: [], output: [], mass: [], entropy: [], distance: [], sink: [] };
-      for (const b of blocks) {
-        const { rows, kEnd, i0 } = b;
+      const q = tf.mul(tf.tensor3d(inputs.q.data, [H, Nq, d]), scale) as tf.Tensor3D;
+      const k = tf.tensor3d(inputs.k.data, [Hkv, Nk, d]);
+      const v = tf.tensor3d(inputs.v.data, [Hkv, Nk, dv]);
+      const out: Pieces = { scores: [], weights: [], output: [], mass: [], entropy: [], distance: [], sink: [] };
+      if (variant === 'perHead') {
+        // Pieces in head-major order: for each head, its blocks top to bottom.
+        const qs = tf.unstack(q) as tf.Tensor2D[];
+        const kT = (tf.unstack(k) as tf.Tensor2D[]).map((x) => tf.transpose(x)); // [d, Nk] per KV head
+        const vs = tf.unstack(v) as tf.Tensor2D[];
+        const kTb = new Map<string, tf.Tensor2D>();
+        const vb = new Map<string, tf.Tensor2D>();
+        for (let h = 0; h < H; h++) {
+          const kv = map[h];
+          for (const b of blocks) {
+            if (b.kEnd === 0) {
+              emptyBlock([], b.rows, ctx, out);
+              continue;
+            }
+            const key = `${kv}:${b.kEnd}`;
+            if (!kTb.has(key)) {
+              kTb.set(key, b.kEnd === Nk ? kT[kv] : tf.slice(kT[kv], [0, 0], [d, b.kEnd]));
+              vb.set(key, b.kEnd === Nk ? vs[kv] : tf.slice(vs[kv], [0, 0], [b.kEnd, dv]));
+            }
+            const qb = b.rows === Nq ? qs[h] : tf.slice(qs[h], [b.i0, 0], [b.rows, d]);
+            finishBlock(tf.matMul(qb, kTb.get(key)!), (w) => tf.matMul(w as tf.Tensor2D, vb.get(key)!), b, ctx, out);
+          }
+        }
+      } else {
+        const grouped = g > 1 && layout === 'contiguous';
+        let kk = k;
+        let vv = v;
+        if (g > 1 && !grouped) {
+          const idx = tf.tensor1d(map, 'int32');
+          kk = tf.gather(k, idx);
+          vv = tf.gather(v, idx);
+        }
         const Hk = grouped ? Hkv : H;
-        if (kEnd === 0) {
-          // No visible key for any row of this block: zero weights and output, no stats.
-          if (want.scores) parts.scores.push(tf.fill([H, rows, Nk], -Infinity));
-          if (want.weights) parts.weights.push(tf.zeros([H, rows, Nk]));
-          if (want.output) parts.output.push(tf.zeros([H, rows, dv]));
-          if (want.stats) for (const n of ['mass', 'entropy', 'distance', 'sink']) parts[n].push(tf.zeros([H, rows]));
-          continue;
-        }
-        const qb = tf.slice(base.q, [0, i0, 0], [H, rows, d]);
-        const kb = kEnd === Nk ? base.k : tf.slice(base.k, [0, 0, 0], [Hk, kEnd, d]);
-        const vb = kEnd === Nk ? base.v : tf.slice(base.v, [0, 0, 0], [Hk, kEnd, dv]);
-        let logits: tf.Tensor3D = grouped
-          ? tf.reshape<tf.Rank.R3>(tf.matMul(tf.reshape(qb, [Hkv, g * rows, d]), kb, false, true), [H, rows, kEnd])
-          : tf.matMul(qb, kb, false, true);
-        // Only keys past the block's first row can be masked.
-        let allowed: tf.Tensor2D | null = null;
-        if (causal && i0 + off < kEnd - 1) {
-          const r = tf.reshape(tf.range(i0 + off, i0 + rows + off, 1, 'int32'), [rows, 1]);
-          const c = tf.reshape(tf.range(0, kEnd, 1, 'int32'), [1, kEnd]);
-          allowed = tf.cast(tf.lessEqual(c, r), 'float32') as tf.Tensor2D;
-          logits = tf.add(logits, tf.mul(tf.sub(1, allowed), -1e9));
-        }
-        let weights: tf.Tensor3D = tf.softmax(logits);
-        // Rows with no visible key (only when Nq > Nk) would be uniform: zero them (ALGORITHMS.md §0.3).
-        if (allowed && i0 + off < 0) weights = tf.mul(weights, allowed);
-        // Keys past kEnd are masked for every row of the block: pad them back (in the backend's
-        // own memory, which is cheaper than assembling the full matrix in JavaScript).
-        const padK = <T extends tf.Tensor>(x: T, value: number) => (kEnd === Nk ? x : tf.pad(x, [[0, 0], [0, 0], [0, Nk - kEnd]], value));
-        if (want.scores) parts.scores.push(padK(logits, -Infinity));
-        if (want.weights) parts.weights.push(padK(weights, 0));
-        if (want.output) {
-          parts.output.push(grouped ? tf.reshape(tf.matMul(tf.reshape(weights, [Hkv, g * rows, kEnd]), vb), [H, rows, dv]) : tf.matMul(weights, vb));
-        }
-        if (want.stats) {
-          // Per row: mass, entropy −Σ w ln w, distance Σ w·|i' − j|, sink mass w[·,·,0].
-          parts.mass.push(tf.sum(weights, -1));
-          parts.entropy.push(tf.neg(tf.sum(tf.mul(weights, tf.log(tf.maximum(weights, 1e-30))), -1)));
-          const r = tf.reshape(tf.range(i0 + off, i0 + rows + off, 1, 'float32'), [rows, 1]);
-          const c = tf.reshape(tf.range(0, kEnd, 1, 'float32'), [1, kEnd]);
-          parts.distance.push(tf.sum(tf.mul(weights, tf.abs(tf.sub(r, c))), -1));
-          parts.sink.push(tf.reshape(tf.slice(weights, [0, 0, 0], [H, rows, 1]), [H, rows]));
+        for (const b of blocks) {
+          const { rows, kEnd, i0 } = b;
+          if (kEnd === 0) {
+            emptyBlock([H], rows, ctx, out);
+            continue;
+          }
+          const qb = tf.slice(q, [0, i0, 0], [H, rows, d]);
+          const kb = kEnd === Nk ? kk : tf.slice(kk, [0, 0, 0], [Hk, kEnd, d]);
+          const vb = kEnd === Nk ? vv : tf.slice(vv, [0, 0, 0], [Hk, kEnd, dv]);
+          const logits = grouped ? tf.reshape(tf.matMul(tf.reshape(qb, [Hkv, g * rows, d]), kb, false, true), [H, rows, kEnd]) : tf.matMul(qb, kb, false, true);
+          const outputOf = (w: tf.Tensor) => (grouped ? tf.reshape(tf.matMul(tf.reshape(w, [Hkv, g * rows, kEnd]), vb), [H, rows, dv]) : tf.matMul(w as tf.Tensor3D, vb));
+          finishBlock(logits, outputOf, b, ctx, out);
         }
       }
-      const out: Record<string, tf.Tensor> = {};
-      for (const [n, xs] of Object.entries(parts)) if (xs.length) out[n] = xs.length === 1 ? xs[0] : tf.concat(xs, 1);
-      return out;
+      // One concatenation per result: perHead pieces stack along rows, batched along axis 1.
+      const res: Record<string, tf.Tensor> = {};
+      for (const [n, xs] of Object.entries(out)) {
+        if (!xs.length) continue;
+        const joined = xs.length === 1 ? xs[0] : tf.concat(xs, variant === 'perHead' ? 0 : 1);
+        const tail = n === 'scores' || n === 'weights' ? [Nk] : n === 'output' ? [dv] : [];
+        res[n] = tf.reshape(joined, [H, Nq, ...tail]);
+      }
+      return res;
     });
     const names = Object.keys(kept);
     const arrays = await Promise.all(names.map((n) => kept[n].data() as Promise<Float32Array>));
@@ -150,9 +231,6 @@ export async function denseAttention(inputs: QKV, opts: AttentionOptions = {}, w
     return res;
   } finally {
     for (const t of Object.values(kept)) t.dispose();
-    base.q.dispose();
-    base.k.dispose();
-    base.v.dispose();
   }
 }
 

@@ -1,5 +1,5 @@
 import { activate, BACKENDS, fallbackChain, type BackendChoice, type BackendFailure, type BackendName } from './backends';
-import { denseAttention, WANT_ALL, type DenseResult, type Want } from './attention';
+import { DEFAULT_VARIANT, denseAttention, WANT_ALL, type DenseResult, type KernelVariant, type Want } from './attention';
 import { attentionDims, type QKV } from '../core/tensor';
 import type { AttentionOptions } from '../core/referenceAttention';
 import { syntheticQKV } from '../core/synthetic';
@@ -15,6 +15,8 @@ export interface EngineRequest {
 /** A computed result: typed arrays, plus which backend produced it and which failed on the way. */
 export interface EngineResult extends DenseResult {
   backend: BackendName;
+  /** How the matrix products were issued (see KernelVariant). */
+  variant: KernelVariant;
   /** Backends that were tried first and failed, with the reason (shown to the user). */
   fallbacks: BackendFailure[];
   /** Wall time of the attention call including read-back, in ms. */
@@ -23,12 +25,22 @@ export interface EngineResult extends DenseResult {
 
 /** Probe timings per backend (ms per call, median of a few), or the reason the backend failed. */
 export interface ProbeResult {
+  /** Each backend's time with its faster kernel variant. */
   timings: Partial<Record<BackendName, number>>;
+  /** The faster kernel variant of each backend, and the time of each variant. */
+  variants: Partial<Record<BackendName, { best: KernelVariant; ms: Partial<Record<KernelVariant, number>> }>>;
   failures: BackendFailure[];
   fastest: BackendName;
 }
 
 let measuredFastest: BackendName | null = null;
+/** Kernel variant per backend measured by the probe (before it: DEFAULT_VARIANT). */
+const measuredVariant = new Map<BackendName, KernelVariant>();
+
+/** The kernel variant a backend uses now. */
+export function variantFor(name: BackendName): KernelVariant {
+  return measuredVariant.get(name) ?? DEFAULT_VARIANT[name] ?? 'batched';
+}
 /** Backends found broken in this context; skipped until the page reloads. */
 const broken = new Map<BackendName, string>();
 
@@ -65,8 +77,9 @@ export async function runAttention(req: EngineRequest): Promise<EngineResult> {
     }
     const t0 = now();
     try {
-      const res = await denseAttention(req.inputs, req.options, req.want ?? WANT_ALL);
-      return { ...res, backend: name, fallbacks, ms: now() - t0 };
+      const variant = variantFor(name);
+      const res = await denseAttention(req.inputs, req.options, req.want ?? WANT_ALL, { variant });
+      return { ...res, backend: name, variant, fallbacks, ms: now() - t0 };
     } catch (e) {
       // A compute failure is specific to this request (size), so the backend is not marked broken.
       fallbacks.push({ backend: name, reason: `failed while computing: ${(e as Error).message}` });
@@ -76,15 +89,17 @@ export async function runAttention(req: EngineRequest): Promise<EngineResult> {
 }
 
 /**
- * Measures every backend on a fixed workload (H = 8, N = 256, d = 64, causal, weights and
- * output read back) and remembers the fastest for `auto`. Each backend gets one warm-up call
- * (shader compilation) and then the median of three timed calls.
+ * Measures every backend, with each kernel variant, on a fixed workload (H = 8, N = 256,
+ * d = 64, causal, weights and output read back) and remembers the fastest backend for `auto`
+ * and the faster variant of each backend. Each pair gets one warm-up call (shader compilation)
+ * and then the median of three timed calls.
  */
 export async function probe(sizes = { H: 8, N: 256, d: 64 }): Promise<ProbeResult> {
   const { H, N, d } = sizes;
   const tokens = Array.from({ length: N }, (_, i) => `t${i % 97}`);
   const inputs = syntheticQKV({ tokens, pattern: 'random', heads: H, kvHeads: H, headDim: d, temperature: 1, seed: 1 });
   const timings: Partial<Record<BackendName, number>> = {};
+  const variants: ProbeResult['variants'] = {};
   const failures: BackendFailure[] = [];
   for (const name of BACKENDS) {
     const why = broken.get(name) ?? (await activate(name));
@@ -95,15 +110,22 @@ export async function probe(sizes = { H: 8, N: 256, d: 64 }): Promise<ProbeResul
     }
     try {
       const want = { weights: true, output: true };
-      await denseAttention(inputs, { causal: true }, want);
-      const ts: number[] = [];
-      for (let r = 0; r < 3; r++) {
-        const t0 = now();
-        await denseAttention(inputs, { causal: true }, want);
-        ts.push(now() - t0);
+      const ms: Partial<Record<KernelVariant, number>> = {};
+      for (const variant of ['batched', 'perHead'] as const) {
+        await denseAttention(inputs, { causal: true }, want, { variant });
+        const ts: number[] = [];
+        for (let r = 0; r < 3; r++) {
+          const t0 = now();
+          await denseAttention(inputs, { causal: true }, want, { variant });
+          ts.push(now() - t0);
+        }
+        ts.sort((a, b) => a - b);
+        ms[variant] = ts[1];
       }
-      ts.sort((a, b) => a - b);
-      timings[name] = ts[1];
+      const best: KernelVariant = ms.perHead! < ms.batched! ? 'perHead' : 'batched';
+      measuredVariant.set(name, best);
+      variants[name] = { best, ms };
+      timings[name] = ms[best];
     } catch (e) {
       failures.push({ backend: name, reason: `failed while computing: ${(e as Error).message}` });
     }
@@ -111,7 +133,7 @@ export async function probe(sizes = { H: 8, N: 256, d: 64 }): Promise<ProbeResul
   const ranked = (Object.entries(timings) as [BackendName, number][]).sort((a, b) => a[1] - b[1]);
   const fastest = ranked.length ? ranked[0][0] : 'cpu';
   measuredFastest = fastest;
-  return { timings, failures, fastest };
+  return { timings, variants, failures, fastest };
 }
 
 /** Tells the engine which backend a previous probe found fastest (e.g. remembered by the page). */

@@ -6,13 +6,13 @@ import { referenceAttention } from '../../src/core/referenceAttention';
 import { syntheticQKV } from '../../src/core/synthetic';
 import { golden, inputsOf, maxAbsDiff, maxRelDiff } from './goldens';
 
-describe('query-blocked dense attention equals the PyTorch goldens for every block size', () => {
+describe('query-blocked dense attention equals the PyTorch goldens for both kernel variants and every block size', () => {
   for (const c of golden.cases) {
     it(c.name, async () => {
       await tf.setBackend('cpu');
-      for (const bq of [1, 2, 3, 5]) {
+      for (const [variant, bq] of (['batched', 'perHead'] as const).flatMap((v) => [1, 2, 3, 5, 64].map((b) => [v, b] as const))) {
         const before = tf.memory().numTensors;
-        const r = await denseAttention(inputsOf(c), { causal: c.causal, scale: c.scale, layout: c.layout }, { scores: true, weights: true, output: true, stats: true }, bq);
+        const r = await denseAttention(inputsOf(c), { causal: c.causal, scale: c.scale, layout: c.layout }, { scores: true, weights: true, output: true, stats: true }, { variant, blockRows: bq });
         expect(tf.memory().numTensors).toBe(before);
         expect(maxRelDiff(r.scores!, c.scores)).toBeLessThanOrEqual(1e-5);
         expect(maxAbsDiff(r.weights!, c.weights)).toBeLessThanOrEqual(1e-5);
@@ -28,8 +28,8 @@ describe('query-blocked dense attention equals the PyTorch goldens for every blo
     expect(queryBlockRows(300)).toBe(75);
     const tokens = Array.from({ length: 300 }, (_, i) => `w${i % 40}`);
     const inputs = syntheticQKV({ tokens, pattern: 'mixed', heads: 6, kvHeads: 2, headDim: 16, temperature: 0.7, seed: 3 });
-    for (const causal of [true, false]) {
-      const r = await denseAttention(inputs, { causal });
+    for (const [causal, variant] of [[true, 'batched'], [false, 'batched'], [true, 'perHead'], [false, 'perHead']] as const) {
+      const r = await denseAttention(inputs, { causal }, undefined, { variant });
       const ref = referenceAttention(inputs, { causal });
       expect(maxAbsDiff(r.weights!, ref.weights)).toBeLessThan(2e-6);
       expect(maxAbsDiff(r.output!, ref.output)).toBeLessThan(2e-5);
