@@ -8,8 +8,9 @@
  * const r = await computeAttention({ q, k, v }, { causal: true });
  * r.weights; // Float32Array [H, Nq, Nk]
  */
-import { runAttention } from './compute/engine';
-import { isBrowser, type BackendChoice, type BackendFailure, type BackendName } from './compute/backends';
+// Nothing here imports tfjs statically: a page that only needs the worker client (the app's
+// entry) does not download tfjs on its main thread; computeAttention loads it on first use.
+import type { BackendChoice, BackendFailure, BackendName } from './core/backendNames';
 import type { QKV } from './core/tensor';
 import type { HeadLayout } from './core/headMap';
 
@@ -21,7 +22,7 @@ export { referenceAttention } from './core/referenceAttention';
 export { headStats, type HeadStats } from './core/headStats';
 export { syntheticQKV, PATTERNS, PATTERN_INFO, type Pattern, type SyntheticSpec } from './core/synthetic';
 export { tokenize, type Token } from './core/tokenize';
-export { BACKENDS, type BackendChoice, type BackendName, type BackendFailure } from './compute/backends';
+export { BACKENDS, type BackendChoice, type BackendName, type BackendFailure } from './core/backendNames';
 export { ComputeClient, type Outcome } from './compute/client';
 export type { EngineResult, ProbeResult } from './compute/engine';
 
@@ -59,6 +60,9 @@ export interface AttentionResult {
  * one fails, listing it in `fallbacks`.
  */
 export async function computeAttention(inputs: QKV, opts: ComputeOptions = {}): Promise<AttentionResult> {
+  const { runAttention } = await import('./compute/engine');
+  const g = globalThis as { navigator?: unknown; document?: unknown; WorkerGlobalScope?: unknown };
+  const isBrowser = typeof g.navigator !== 'undefined' && (typeof g.document !== 'undefined' || typeof g.WorkerGlobalScope !== 'undefined');
   const r = await runAttention({
     inputs,
     options: { causal: opts.causal ?? true, scale: opts.scale ?? null, layout: opts.layout ?? 'contiguous' },

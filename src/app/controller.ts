@@ -98,8 +98,10 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
         urlTimer = setTimeout(() => {
           const st = store.getState();
           const q = encodeState({ inputs: { source: st.source, compute: st.compute, view: st.view }, locked: st.selection.locked });
-          const fail = new URLSearchParams(location.search).get('fail');
-          history.replaceState(null, '', `?${q}${fail ? `&fail=${encodeURIComponent(fail)}` : ''}`);
+          // Test hooks stay in the address bar but are not part of the shared state.
+          const cur = new URLSearchParams(location.search);
+          const hooks = ['fail', 'worker'].filter((h) => cur.has(h)).map((h) => `&${h}=${encodeURIComponent(cur.get(h)!)}`);
+          history.replaceState(null, '', `?${q}${hooks.join('')}`);
         }, 250);
       })
     : () => undefined;

@@ -50,7 +50,12 @@ export interface KernelOptions {
   blockRows?: number;
   /** Default: {@link DEFAULT_VARIANT} for the active backend. */
   variant?: KernelVariant;
+  /** Read back block by block above this many result bytes; default {@link STREAM_BYTES}. */
+  streamBytes?: number;
 }
+
+/** Results larger than this are read back block by block instead of joined in the backend. */
+export const STREAM_BYTES = 256 * 2 ** 20;
 
 interface Block {
   i0: number;
@@ -150,73 +155,90 @@ export async function denseAttention(inputs: QKV, opts: AttentionOptions = {}, w
     blocks.push({ i0, rows, kEnd });
   }
 
-  let kept: Record<string, tf.Tensor> = {};
+  const grouped = variant === 'batched' && g > 1 && layout === 'contiguous';
+  // Inputs, prepared once for every block.
+  const base = tf.tidy(() => {
+    const q = tf.mul(tf.tensor3d(inputs.q.data, [H, Nq, d]), scale) as tf.Tensor3D;
+    let k: tf.Tensor3D = tf.tensor3d(inputs.k.data, [Hkv, Nk, d]);
+    let v: tf.Tensor3D = tf.tensor3d(inputs.v.data, [Hkv, Nk, dv]);
+    if (variant === 'perHead') {
+      // Kᵀ per KV head, transposed once per call rather than once per product.
+      return { qs: tf.unstack(q), kT: tf.unstack(k).map((x) => tf.transpose(x)), vs: tf.unstack(v) };
+    }
+    if (g > 1 && !grouped) {
+      const idx = tf.tensor1d(map, 'int32');
+      k = tf.gather(k, idx);
+      v = tf.gather(v, idx);
+    }
+    return { q, k, v };
+  });
+
+  /** One block's results, each `[H, rows, …]`. Call inside tf.tidy. */
+  const blockPieces = (b: Block): Pieces => {
+    const out: Pieces = { scores: [], weights: [], output: [], mass: [], entropy: [], distance: [], sink: [] };
+    const { rows, kEnd, i0 } = b;
+    if (kEnd === 0) {
+      emptyBlock([H], rows, ctx, out);
+      return out;
+    }
+    if (variant === 'perHead') {
+      const { qs, kT, vs } = base as { qs: tf.Tensor2D[]; kT: tf.Tensor2D[]; vs: tf.Tensor2D[] };
+      const kTb = kT.map((x) => (kEnd === Nk ? x : tf.slice(x, [0, 0], [d, kEnd])));
+      const vb = vs.map((x) => (kEnd === Nk ? x : tf.slice(x, [0, 0], [kEnd, dv])));
+      const heads: Pieces = { scores: [], weights: [], output: [], mass: [], entropy: [], distance: [], sink: [] };
+      for (let h = 0; h < H; h++) {
+        const qb = rows === Nq ? qs[h] : tf.slice(qs[h], [i0, 0], [rows, d]);
+        finishBlock(tf.matMul(qb, kTb[map[h]]), (w) => tf.matMul(w as tf.Tensor2D, vb[map[h]]), b, ctx, heads);
+      }
+      for (const [n, xs] of Object.entries(heads) as [keyof Pieces, tf.Tensor[]][]) if (xs.length) out[n].push(tf.stack(xs));
+      return out;
+    }
+    const { q, k, v } = base as { q: tf.Tensor3D; k: tf.Tensor3D; v: tf.Tensor3D };
+    const Hk = grouped ? Hkv : H;
+    const qb = tf.slice(q, [0, i0, 0], [H, rows, d]);
+    const kb = kEnd === Nk ? k : tf.slice(k, [0, 0, 0], [Hk, kEnd, d]);
+    const vb = kEnd === Nk ? v : tf.slice(v, [0, 0, 0], [Hk, kEnd, dv]);
+    const logits = grouped ? tf.reshape(tf.matMul(tf.reshape(qb, [Hkv, g * rows, d]), kb, false, true), [H, rows, kEnd]) : tf.matMul(qb, kb, false, true);
+    const outputOf = (w: tf.Tensor) => (grouped ? tf.reshape(tf.matMul(tf.reshape(w, [Hkv, g * rows, kEnd]), vb), [H, rows, dv]) : tf.matMul(w as tf.Tensor3D, vb));
+    finishBlock(logits, outputOf, b, ctx, out);
+    return out;
+  };
+
+  const tailOf = (n: string) => (n === 'scores' || n === 'weights' ? Nk : n === 'output' ? dv : 1);
+  const wantedBytes = 4 * H * Nq * ((want.scores ? Nk : 0) + (want.weights ? Nk : 0) + (want.output ? dv : 0));
+  let got: Record<string, Float32Array> = {};
+  const live: tf.Tensor[] = [];
   try {
-    kept = tf.tidy(() => {
-      const q = tf.mul(tf.tensor3d(inputs.q.data, [H, Nq, d]), scale) as tf.Tensor3D;
-      const k = tf.tensor3d(inputs.k.data, [Hkv, Nk, d]);
-      const v = tf.tensor3d(inputs.v.data, [Hkv, Nk, dv]);
-      const out: Pieces = { scores: [], weights: [], output: [], mass: [], entropy: [], distance: [], sink: [] };
-      if (variant === 'perHead') {
-        // Pieces in head-major order: for each head, its blocks top to bottom.
-        const qs = tf.unstack(q) as tf.Tensor2D[];
-        const kT = (tf.unstack(k) as tf.Tensor2D[]).map((x) => tf.transpose(x)); // [d, Nk] per KV head
-        const vs = tf.unstack(v) as tf.Tensor2D[];
-        const kTb = new Map<string, tf.Tensor2D>();
-        const vb = new Map<string, tf.Tensor2D>();
-        for (let h = 0; h < H; h++) {
-          const kv = map[h];
-          for (const b of blocks) {
-            if (b.kEnd === 0) {
-              emptyBlock([], b.rows, ctx, out);
-              continue;
-            }
-            const key = `${kv}:${b.kEnd}`;
-            if (!kTb.has(key)) {
-              kTb.set(key, b.kEnd === Nk ? kT[kv] : tf.slice(kT[kv], [0, 0], [d, b.kEnd]));
-              vb.set(key, b.kEnd === Nk ? vs[kv] : tf.slice(vs[kv], [0, 0], [b.kEnd, dv]));
-            }
-            const qb = b.rows === Nq ? qs[h] : tf.slice(qs[h], [b.i0, 0], [b.rows, d]);
-            finishBlock(tf.matMul(qb, kTb.get(key)!), (w) => tf.matMul(w as tf.Tensor2D, vb.get(key)!), b, ctx, out);
-          }
-        }
-      } else {
-        const grouped = g > 1 && layout === 'contiguous';
-        let kk = k;
-        let vv = v;
-        if (g > 1 && !grouped) {
-          const idx = tf.tensor1d(map, 'int32');
-          kk = tf.gather(k, idx);
-          vv = tf.gather(v, idx);
-        }
-        const Hk = grouped ? Hkv : H;
-        for (const b of blocks) {
-          const { rows, kEnd, i0 } = b;
-          if (kEnd === 0) {
-            emptyBlock([H], rows, ctx, out);
-            continue;
-          }
-          const qb = tf.slice(q, [0, i0, 0], [H, rows, d]);
-          const kb = kEnd === Nk ? kk : tf.slice(kk, [0, 0, 0], [Hk, kEnd, d]);
-          const vb = kEnd === Nk ? vv : tf.slice(vv, [0, 0, 0], [Hk, kEnd, dv]);
-          const logits = grouped ? tf.reshape(tf.matMul(tf.reshape(qb, [Hkv, g * rows, d]), kb, false, true), [H, rows, kEnd]) : tf.matMul(qb, kb, false, true);
-          const outputOf = (w: tf.Tensor) => (grouped ? tf.reshape(tf.matMul(tf.reshape(w, [Hkv, g * rows, kEnd]), vb), [H, rows, dv]) : tf.matMul(w as tf.Tensor3D, vb));
-          finishBlock(logits, outputOf, b, ctx, out);
-        }
+    if (wantedBytes <= (kernel.streamBytes ?? STREAM_BYTES)) {
+      // Small results: join the blocks in the backend and read each result back once.
+      const joined = tf.tidy(() => {
+        const all: Record<string, tf.Tensor[]> = {};
+        for (const b of blocks) for (const [n, xs] of Object.entries(blockPieces(b))) if (xs.length) (all[n] ??= []).push(xs[0]);
+        return Object.fromEntries(Object.entries(all).map(([n, xs]) => [n, xs.length === 1 ? xs[0] : tf.concat(xs, 1)]));
+      });
+      live.push(...Object.values(joined));
+      const names = Object.keys(joined);
+      const arrays = await Promise.all(names.map((n) => joined[n].data() as Promise<Float32Array>));
+      got = Object.fromEntries(names.map((n, i) => [n, arrays[i]]));
+    } else {
+      // Large results: read each block back and free it before the next, so the backend never
+      // holds more than one block of results (the WASM heap cannot hold two copies at N = 4096).
+      for (const b of blocks) {
+        const pieces = tf.tidy(() => Object.fromEntries(Object.entries(blockPieces(b)).filter(([, xs]) => xs.length).map(([n, xs]) => [n, xs[0]])));
+        const names = Object.keys(pieces);
+        live.push(...Object.values(pieces));
+        const arrays = await Promise.all(names.map((n) => pieces[n].data() as Promise<Float32Array>));
+        names.forEach((n, i) => {
+          const X = tailOf(n);
+          const dst = (got[n] ??= new Float32Array(H * Nq * X));
+          const src = arrays[i];
+          // A head's rows of this block are contiguous in the result.
+          for (let h = 0; h < H; h++) dst.set(src.subarray(h * b.rows * X, (h + 1) * b.rows * X), (h * Nq + b.i0) * X);
+        });
+        for (const t of Object.values(pieces)) t.dispose();
+        live.length = 0;
       }
-      // One concatenation per result: perHead pieces stack along rows, batched along axis 1.
-      const res: Record<string, tf.Tensor> = {};
-      for (const [n, xs] of Object.entries(out)) {
-        if (!xs.length) continue;
-        const joined = xs.length === 1 ? xs[0] : tf.concat(xs, variant === 'perHead' ? 0 : 1);
-        const tail = n === 'scores' || n === 'weights' ? [Nk] : n === 'output' ? [dv] : [];
-        res[n] = tf.reshape(joined, [H, Nq, ...tail]);
-      }
-      return res;
-    });
-    const names = Object.keys(kept);
-    const arrays = await Promise.all(names.map((n) => kept[n].data() as Promise<Float32Array>));
-    const got: Record<string, Float32Array> = Object.fromEntries(names.map((n, i) => [n, arrays[i]]));
+    }
     const res: DenseResult = { scores: got.scores, weights: got.weights, output: got.output };
     if (got.scores && causal) {
       // The diagonal blocks hold masked logits shifted by −1e9: report them as −∞.
@@ -230,7 +252,8 @@ export async function denseAttention(inputs: QKV, opts: AttentionOptions = {}, w
     if (want.stats) res.stats = rowMeans(got, H, Nq);
     return res;
   } finally {
-    for (const t of Object.values(kept)) t.dispose();
+    for (const t of live) t.dispose();
+    tf.dispose(base as unknown as tf.TensorContainer);
   }
 }
 

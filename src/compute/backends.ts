@@ -4,13 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // starts with only what the first request needs.
 
 import { BACKENDS, type BackendName } from '../core/backendNames';
-export { BACKENDS, isBackendName, type BackendName, type BackendChoice } from '../core/backendNames';
+export { BACKENDS, isBackendName, type BackendName, type BackendChoice, type BackendFailure } from '../core/backendNames';
 
-/** A backend that could not be used, and why. */
-export interface BackendFailure {
-  backend: BackendName;
-  reason: string;
-}
 
 const g = globalThis as { navigator?: unknown; document?: unknown; WorkerGlobalScope?: unknown };
 /** True in a page or a Web Worker; false in Node, where only the cpu backend exists. */

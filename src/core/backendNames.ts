@@ -10,3 +10,9 @@ export type BackendChoice = BackendName | 'auto';
 export function isBackendName(x: unknown): x is BackendName {
   return typeof x === 'string' && (BACKENDS as readonly string[]).includes(x);
 }
+
+/** A backend that could not be used, and why. */
+export interface BackendFailure {
+  backend: BackendName;
+  reason: string;
+}

@@ -4,6 +4,9 @@ import { BACKENDS, type BackendChoice } from '../core/backendNames';
 import { DEFAULT_INPUTS, LIMITS } from './defaults';
 import type { Cell, Inputs, MapMode } from './types';
 
+/** Page parameters that are test hooks, not shared state. */
+const TEST_HOOKS = ['fail', 'worker'];
+
 /** Version of the link format; bump it when a parameter changes meaning. */
 export const URL_VERSION = 1;
 
@@ -99,7 +102,7 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
   } catch {
     return { inputs: base, locked: null, messages: ['link: the query string could not be read; showing the default example'] };
   }
-  if (![...p.keys()].some((k) => k !== 'fail' && k !== 'embed')) return { inputs: base, locked: null, messages: [] };
+  if (![...p.keys()].some((k) => !TEST_HOOKS.includes(k))) return { inputs: base, locked: null, messages: [] };
   const ver = p.get('v');
   if (ver !== null && ver !== String(URL_VERSION)) {
     msgs.push(`link: version ${ver.slice(0, 10)} is not supported (this app reads version ${URL_VERSION}); the values it shares were read as version ${URL_VERSION}`);

@@ -190,3 +190,13 @@ describe('QK Scope in Chromium', () => {
     await page.close();
   });
 });
+
+describe('QK Scope without a worker', () => {
+  it('computes on the main thread when no worker is used, and says so', async () => {
+    const { page, errors } = await openPage(env, '?worker=0&backend=wasm');
+    await painted(page);
+    expect(await page.locator('[data-testid=backend-used]').textContent()).toMatch(/computed on wasm in [\d.]+ ms \(main thread\)/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

@@ -6,13 +6,14 @@ import { referenceAttention } from '../../src/core/referenceAttention';
 import { syntheticQKV } from '../../src/core/synthetic';
 import { golden, inputsOf, maxAbsDiff, maxRelDiff } from './goldens';
 
-describe('query-blocked dense attention equals the PyTorch goldens for both kernel variants and every block size', () => {
+describe('query-blocked dense attention equals the PyTorch goldens for both kernel variants, every block size, joined or streamed', () => {
   for (const c of golden.cases) {
     it(c.name, async () => {
       await tf.setBackend('cpu');
-      for (const [variant, bq] of (['batched', 'perHead'] as const).flatMap((v) => [1, 2, 3, 5, 64].map((b) => [v, b] as const))) {
+      const combos = (['batched', 'perHead'] as const).flatMap((v) => [1, 2, 3, 5, 64].flatMap((b) => [Infinity, 0].map((stream) => [v, b, stream] as const)));
+      for (const [variant, bq, streamBytes] of combos) {
         const before = tf.memory().numTensors;
-        const r = await denseAttention(inputsOf(c), { causal: c.causal, scale: c.scale, layout: c.layout }, { scores: true, weights: true, output: true, stats: true }, { variant, blockRows: bq });
+        const r = await denseAttention(inputsOf(c), { causal: c.causal, scale: c.scale, layout: c.layout }, { scores: true, weights: true, output: true, stats: true }, { variant, blockRows: bq, streamBytes });
         expect(tf.memory().numTensors).toBe(before);
         expect(maxRelDiff(r.scores!, c.scores)).toBeLessThanOrEqual(1e-5);
         expect(maxAbsDiff(r.weights!, c.weights)).toBeLessThanOrEqual(1e-5);
@@ -29,7 +30,7 @@ describe('query-blocked dense attention equals the PyTorch goldens for both kern
     const tokens = Array.from({ length: 300 }, (_, i) => `w${i % 40}`);
     const inputs = syntheticQKV({ tokens, pattern: 'mixed', heads: 6, kvHeads: 2, headDim: 16, temperature: 0.7, seed: 3 });
     for (const [causal, variant] of [[true, 'batched'], [false, 'batched'], [true, 'perHead'], [false, 'perHead']] as const) {
-      const r = await denseAttention(inputs, { causal }, undefined, { variant });
+      const r = await denseAttention(inputs, { causal }, undefined, { variant, streamBytes: causal ? 0 : undefined });
       const ref = referenceAttention(inputs, { causal });
       expect(maxAbsDiff(r.weights!, ref.weights)).toBeLessThan(2e-6);
       expect(maxAbsDiff(r.output!, ref.output)).toBeLessThan(2e-5);
