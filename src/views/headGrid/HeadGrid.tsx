@@ -57,8 +57,10 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
       const o = { x: t0.x + GRID_PAD, y: t0.y + GRID_PAD };
       paintMap(ctx, spec, { r0: 0, r1: n, c0: 0, c1: n }, { x: o.x, y: o.y, w: tile, h: tile }, dpr, scratch.current);
       ctx.fillStyle = '#333';
-      const kv = result.Hkv !== result.H ? ` · kv ${result.mapping[h]}` : '';
-      ctx.fillText(`head ${h}${kv}`, o.x * dpr, (o.y - 2) * dpr);
+      // Short labels on small tiles, so neighbours do not run into each other.
+      const grouped = result.Hkv !== result.H;
+      const label = tile >= 100 ? `head ${h}${grouped ? ` · kv ${result.mapping[h]}` : ''}` : `${h}${grouped ? `→${result.mapping[h]}` : ''}`;
+      ctx.fillText(label, o.x * dpr, (o.y - 2) * dpr);
     });
   }, [specs, result, cols, tile, W, Ht, n, dpr]);
 
@@ -129,7 +131,9 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
           />
         </div>
       </div>
-      <p className="muted small">Click a head to show it large. {result && result.Hkv !== result.H ? `${result.H} query heads share ${result.Hkv} KV heads (${result.H / result.Hkv} per group).` : ''}</p>
+      <p className="muted small">
+        Click a head to show it large. {result && result.Hkv !== result.H ? `${result.H} query heads share ${result.Hkv} KV heads (${result.H / result.Hkv} per group)${tile < 100 ? '; labels read query head → KV head' : ''}.` : ''}
+      </p>
     </section>
   );
 }
