@@ -1,34 +1,10 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { ErrorBoundary } from '../src/ui/ErrorBoundary';
-import { Heatmap } from '../src/views/heatmap/Heatmap';
-import { HeadGrid } from '../src/views/headGrid/HeadGrid';
-import { TokenStrip } from '../src/views/tokenStrip/TokenStrip';
-import { StatsTable } from '../src/views/statsTable/StatsTable';
+import { LinkedViews as Views } from '../src/app/LinkedViews';
 import { qk, withQkStore } from './StoryStore';
 
-/** The views of src/app/App.tsx under one provider, without the controls or the compute controller. */
+/** The views of the app page under one provider, without the controls or the compute controller. */
 function LinkedViews() {
-  return (
-    <main className="views" style={{ padding: 12 }}>
-      <ErrorBoundary name="token strip">
-        <TokenStrip />
-      </ErrorBoundary>
-      <div className="views-row">
-        <ErrorBoundary name="heatmap">
-          <Heatmap />
-        </ErrorBoundary>
-        <div className="side">
-          <ErrorBoundary name="head grid">
-            <HeadGrid />
-          </ErrorBoundary>
-          <ErrorBoundary name="statistics">
-            <StatsTable />
-          </ErrorBoundary>
-        </div>
-      </div>
-      <p className="muted small keys">Hover a token or cell to link the views · click to lock · click a head tile or table row to show it large</p>
-    </main>
-  );
+  return <Views style={{ padding: 12 }} />;
 }
 
 const meta = {

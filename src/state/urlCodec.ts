@@ -39,11 +39,12 @@ export function encodeState({ inputs, locked }: Shareable): string {
   return p.toString();
 }
 
-function intIn(raw: string | null, lo: number, hi: number, name: string, fallback: number, msgs: string[]): number {
+/** Reads a number in [lo, hi] (a whole number when `whole`), explaining every replacement. */
+function numberIn(raw: string | null, lo: number, hi: number, name: string, fallback: number, msgs: string[], whole: boolean): number {
   if (raw === null) return fallback;
   const x = Number(raw);
-  if (!Number.isFinite(x) || !Number.isInteger(x)) {
-    msgs.push(`link: ${name}="${raw.slice(0, 40)}" is not a whole number; using ${fallback}`);
+  if (!Number.isFinite(x) || (whole && !Number.isInteger(x))) {
+    msgs.push(`link: ${name}="${raw.slice(0, 40)}" is not ${whole ? 'a whole number' : 'a number'}; using ${fallback}`);
     return fallback;
   }
   if (x < lo || x > hi) {
@@ -53,21 +54,8 @@ function intIn(raw: string | null, lo: number, hi: number, name: string, fallbac
   }
   return x;
 }
-
-function numIn(raw: string | null, lo: number, hi: number, name: string, fallback: number, msgs: string[]): number {
-  if (raw === null) return fallback;
-  const x = Number(raw);
-  if (!Number.isFinite(x)) {
-    msgs.push(`link: ${name}="${raw.slice(0, 40)}" is not a number; using ${fallback}`);
-    return fallback;
-  }
-  if (x < lo || x > hi) {
-    const y = Math.min(hi, Math.max(lo, x));
-    msgs.push(`link: ${name}=${x} is outside ${lo}…${hi}; clamped to ${y}`);
-    return y;
-  }
-  return x;
-}
+const intIn = (raw: string | null, lo: number, hi: number, name: string, fallback: number, msgs: string[]) => numberIn(raw, lo, hi, name, fallback, msgs, true);
+const numIn = (raw: string | null, lo: number, hi: number, name: string, fallback: number, msgs: string[]) => numberIn(raw, lo, hi, name, fallback, msgs, false);
 
 function oneOf<T extends string>(raw: string | null, allowed: readonly T[], name: string, fallback: T, msgs: string[]): T {
   if (raw === null) return fallback;

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { tileAt, tileOrigin } from '../../core/layout';
 import { activeCell } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
+import { useElementWidth } from '../../ui/useElementWidth';
 import { mapSpec } from '../shared/mapSpec';
 import { paintMap, prepareCanvas } from '../shared/paint';
 import { drawGridOverlay, GRID_GAP, GRID_LABEL, GRID_PAD } from './drawGridOverlay';
@@ -23,15 +24,8 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
   const cells = useRef<HTMLCanvasElement>(null);
   const overlay = useRef<HTMLCanvasElement>(null);
   const scratch = useRef<{ canvas?: HTMLCanvasElement | OffscreenCanvas }>({});
-  const [width, setWidth] = useState(4 * maxTile);
 
-  useLayoutEffect(() => {
-    const el = wrap.current;
-    if (!el || typeof ResizeObserver === 'undefined') return;
-    const ro = new ResizeObserver(([e]) => setWidth(e.contentRect.width));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
+  const width = useElementWidth(wrap, 4 * maxTile);
 
   const H = result?.H ?? 1;
   const n = result?.N ?? 1;

@@ -3,6 +3,7 @@ import { cellAt, IDENTITY, visibleWindow, type ZoomTransform } from '../../core/
 import { activeCell } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
 import { useZoom } from '../../ui/useZoom';
+import { useElementWidth } from '../../ui/useElementWidth';
 import { mapSpec } from '../shared/mapSpec';
 import { paintMap, prepareCanvas } from '../shared/paint';
 import { Legend } from '../shared/Legend';
@@ -31,19 +32,12 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
   const overlay = useRef<HTMLCanvasElement>(null);
   const tip = useRef<HTMLDivElement>(null);
   const scratch = useRef<{ canvas?: HTMLCanvasElement | OffscreenCanvas }>({});
-  const [width, setWidth] = useState(maxSize + LEFT);
   const [t, setT] = useState<ZoomTransform>(IDENTITY);
   const [pool, setPool] = useState(1);
   const tRef = useRef(t);
   tRef.current = t;
 
-  useLayoutEffect(() => {
-    const el = wrap.current;
-    if (!el || typeof ResizeObserver === 'undefined') return;
-    const ro = new ResizeObserver(([e]) => setWidth(e.contentRect.width));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
+  const width = useElementWidth(wrap, maxSize + LEFT);
   const size = Math.max(120, Math.min(maxSize, Math.floor(width - LEFT - 8)));
   const n = result?.N ?? 1;
   const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;

@@ -1,0 +1,31 @@
+import type { CSSProperties } from 'react';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
+import { Heatmap } from '../views/heatmap/Heatmap';
+import { HeadGrid } from '../views/headGrid/HeadGrid';
+import { TokenStrip } from '../views/tokenStrip/TokenStrip';
+import { StatsTable } from '../views/statsTable/StatsTable';
+
+/** The four linked views, laid out as on the page; each isolated by an error boundary. */
+export function LinkedViews({ style }: { style?: CSSProperties }) {
+  return (
+    <main className="views" style={style}>
+      <ErrorBoundary name="token strip">
+        <TokenStrip />
+      </ErrorBoundary>
+      <div className="views-row">
+        <ErrorBoundary name="heatmap">
+          <Heatmap />
+        </ErrorBoundary>
+        <div className="side">
+          <ErrorBoundary name="head grid">
+            <HeadGrid />
+          </ErrorBoundary>
+          <ErrorBoundary name="statistics">
+            <StatsTable />
+          </ErrorBoundary>
+        </div>
+      </div>
+      <p className="muted small keys">Hover a token or cell to link the views · click to lock · Esc to clear · arrow keys move the locked cell · [ ] change head</p>
+    </main>
+  );
+}
