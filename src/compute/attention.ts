@@ -22,12 +22,12 @@ export interface DenseResult {
 }
 
 /**
- * Rows per query block: a quarter of the rows, between 64 and 256. Measured on WASM and WebGL
- * here (npm run bench): smaller blocks save flops under the causal mask but pay per-op overhead;
- * 256 rows was fastest at N = 1024.
+ * Rows per query block: a quarter of the rows, between 128 and 256. Measured on WASM here
+ * (npm run bench harness, H = 12, d = 64): smaller blocks save flops under the causal mask but
+ * pay per-op overhead; 128 rows beat 64 and 256 at N = 256 and 512, and 256 was fastest at 1024.
  */
 export function queryBlockRows(Nq: number): number {
-  return Math.max(64, Math.min(256, Math.ceil(Nq / 4)));
+  return Math.max(128, Math.min(256, Math.ceil(Nq / 4)));
 }
 
 /**

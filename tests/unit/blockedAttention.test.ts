@@ -25,8 +25,8 @@ describe('query-blocked dense attention equals the PyTorch goldens for both kern
     });
   }
 
-  it('matches the plain-JS loop at N = 300 with the default blocks (4 blocks of 75 rows), GQA, causal and not', async () => {
-    expect(queryBlockRows(300)).toBe(75);
+  it('matches the plain-JS loop at N = 300 with the default blocks (3 blocks of up to 128 rows), GQA, causal and not', async () => {
+    expect(queryBlockRows(300)).toBe(128);
     const tokens = Array.from({ length: 300 }, (_, i) => `w${i % 40}`);
     const inputs = syntheticQKV({ tokens, pattern: 'mixed', heads: 6, kvHeads: 2, headDim: 16, temperature: 0.7, seed: 3 });
     for (const [causal, variant] of [[true, 'batched'], [false, 'batched'], [true, 'perHead'], [false, 'perHead']] as const) {
