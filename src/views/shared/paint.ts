@@ -47,8 +47,9 @@ export function prepareCanvas(canvas: HTMLCanvasElement, w: number, h: number, d
   const H = Math.round(h * dpr);
   if (canvas.width !== W) canvas.width = W;
   if (canvas.height !== H) canvas.height = H;
-  canvas.style.width = `${w}px`;
-  canvas.style.height = `${h}px`;
+  // Only write styles that change: a redundant write still invalidates style on every hover.
+  if (canvas.style.width !== `${w}px`) canvas.style.width = `${w}px`;
+  if (canvas.style.height !== `${h}px`) canvas.style.height = `${h}px`;
   const ctx = canvas.getContext('2d')!;
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   return ctx;
