@@ -36,8 +36,9 @@ export function queryBlockRows(Nq: number): number {
  * - `perHead`: one 2-D matMul per head and block, against Kᵀ transposed once per call.
  * Neither wins everywhere: in `npm run bench` here (H = 12, d = 64) batched was faster on WASM
  * at N = 256 and 1024, per-head faster on SwiftShader WebGL at N = 1024 but slower at 256.
- * (A micro-benchmark that reused one K tensor showed per-head 2-D products on WASM 3–9× faster;
- * that came from XNNPACK caching the packed K across calls, which a real request never reuses.)
+ * (A micro-benchmark that reused one K tensor across calls showed per-head 2-D products on WASM
+ * 3–9× faster; a real request, which never reuses K, did not — most likely XNNPACK's cache of
+ * packed weights, not verified.)
  * So the backend probe measures both and each backend uses its faster one.
  */
 export type KernelVariant = 'batched' | 'perHead';
