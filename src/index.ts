@@ -12,6 +12,7 @@
 // entry) does not download tfjs on its main thread; computeAttention loads it on first use.
 import type { BackendChoice, BackendFailure, BackendName } from './core/backendNames';
 import type { QKV } from './core/tensor';
+import { inBrowser } from './core/runtime';
 import type { HeadLayout } from './core/headMap';
 
 export type { Tensor, QKV, AttentionDims } from './core/tensor';
@@ -61,12 +62,10 @@ export interface AttentionResult {
  */
 export async function computeAttention(inputs: QKV, opts: ComputeOptions = {}): Promise<AttentionResult> {
   const { runAttention } = await import('./compute/engine');
-  const g = globalThis as { navigator?: unknown; document?: unknown; WorkerGlobalScope?: unknown };
-  const isBrowser = typeof g.navigator !== 'undefined' && (typeof g.document !== 'undefined' || typeof g.WorkerGlobalScope !== 'undefined');
   const r = await runAttention({
     inputs,
     options: { causal: opts.causal ?? true, scale: opts.scale ?? null, layout: opts.layout ?? 'contiguous' },
-    backend: opts.backend ?? (isBrowser ? 'auto' : 'cpu'),
+    backend: opts.backend ?? (inBrowser() ? 'auto' : 'cpu'),
   });
   return {
     scores: r.scores!,

@@ -5,7 +5,7 @@ import { syntheticQKV } from '../core/synthetic';
 import { headMapping } from '../core/headMap';
 import { planCompute, clampCell } from '../state/request';
 import { encodeState } from '../state/urlCodec';
-import type { QkState, QkStore } from '../state/store';
+import { inputsOf, type QkState, type QkStore } from '../state/store';
 import type { ViewResult } from '../state/result';
 
 /**
@@ -97,7 +97,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
         if (urlTimer) clearTimeout(urlTimer);
         urlTimer = setTimeout(() => {
           const st = store.getState();
-          const q = encodeState({ inputs: { source: st.source, compute: st.compute, view: st.view }, locked: st.selection.locked });
+          const q = encodeState({ inputs: inputsOf(st), locked: st.selection.locked });
           // Test hooks stay in the address bar but are not part of the shared state.
           const cur = new URLSearchParams(location.search);
           const hooks = ['fail', 'worker'].filter((h) => cur.has(h)).map((h) => `&${h}=${encodeURIComponent(cur.get(h)!)}`);

@@ -4,12 +4,12 @@ import * as tf from '@tensorflow/tfjs-core';
 // starts with only what the first request needs.
 
 import { BACKENDS, type BackendName } from '../core/backendNames';
+import { inBrowser } from '../core/runtime';
 export { BACKENDS, isBackendName, type BackendName, type BackendChoice, type BackendFailure } from '../core/backendNames';
 
 
-const g = globalThis as { navigator?: unknown; document?: unknown; WorkerGlobalScope?: unknown };
 /** True in a page or a Web Worker; false in Node, where only the cpu backend exists. */
-export const isBrowser = typeof g.navigator !== 'undefined' && (typeof g.document !== 'undefined' || typeof g.WorkerGlobalScope !== 'undefined');
+export const isBrowser = inBrowser();
 
 const loading = new Map<BackendName, Promise<void>>();
 
@@ -39,7 +39,6 @@ export function setForcedFailures(names: readonly BackendName[]): void {
 
 async function preflight(name: BackendName): Promise<string | null> {
   if (forcedFailures.has(name)) return `forced to fail by the test hook (fail=${name})`;
-  if (!isBrowser && name !== 'cpu') return 'only the cpu backend runs outside a browser';
   if (name === 'webgpu') {
     const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
     if (!gpu) return 'navigator.gpu is missing: this browser has no WebGPU (Chromium needs --enable-unsafe-webgpu on Linux)';
@@ -99,10 +98,6 @@ export function fallbackChain(first: BackendName): BackendName[] {
   return [...BACKENDS.slice(i), ...BACKENDS.slice(0, i).filter((b) => b === 'cpu')];
 }
 
-/** The active backend's name. */
-export function currentBackend(): string {
-  return tf.getBackend();
-}
 
 /** Number of live tfjs tensors (for leak checks). */
 export function liveTensors(): number {

@@ -1,6 +1,6 @@
 import { interpolateCividis, interpolateMagma, interpolateViridis, interpolateRdBu, interpolatePuOr, rgb } from 'd3';
 
-import { DIVERGING_MAPS, type ColorMapName, type DivergingMap } from './colormapNames';
+import type { ColorMapName } from './colormapNames';
 export { SEQUENTIAL_MAPS, DIVERGING_MAPS, type SequentialMap, type DivergingMap, type ColorMapName } from './colormapNames';
 
 const INTERP: Record<ColorMapName, (t: number) => string> = {
@@ -42,6 +42,3 @@ export function cssColor(name: ColorMapName, t: number): string {
   return `rgb(${l[i]}, ${l[i + 1]}, ${l[i + 2]})`;
 }
 
-export function isDiverging(name: ColorMapName): name is DivergingMap {
-  return (DIVERGING_MAPS as readonly string[]).includes(name);
-}

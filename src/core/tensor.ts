@@ -14,16 +14,6 @@ export function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
-/** Builds a tensor, checking that data length matches the shape. */
-export function tensor(shape: number[], data?: Float32Array): Tensor {
-  const n = sizeOf(shape);
-  const d = data ?? new Float32Array(n);
-  if (d.length !== n) {
-    throw new Error(`tensor data has ${d.length} elements but shape [${shape.join(', ')}] needs ${n}`);
-  }
-  return { shape: [...shape], data: d };
-}
-
 /** A human-readable shape, e.g. `[8, 12, 64]`. */
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
@@ -86,8 +76,3 @@ export function attentionDims({ q, k, v }: QKV): AttentionDims {
   return { H, Hkv, Nq, Nk, d, dv, g: H / Hkv };
 }
 
-/** Checks every value is finite; returns the first offending index or -1. */
-export function firstNonFinite(a: Float32Array): number {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
-  return -1;
-}
