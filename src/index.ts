@@ -76,3 +76,44 @@ export async function computeAttention(inputs: QKV, opts: ComputeOptions = {}): 
     fallbacks: r.fallbacks,
   };
 }
+
+export { METHODS, METHOD_IDS, getMethod, SQA_VARIANTS } from './methods/registry';
+export { normalizeParams, defaultOf } from './methods/params';
+export { kdgqaAllocation, dgqaAllocate, dgqaTimeline } from './methods/allocation';
+export { roundHalfEven } from './core/numeric';
+export type { MethodDescriptor, ParamSpec, Params, MethodInput, GroupingResult, GroupingMetrics, GroupingDetail, DgqaStep } from './methods/types';
+export type { MethodRun, Attend, AttendRequest, AttendResult } from './methods/run';
+
+/** Options of {@link runMethod}. */
+export interface RunMethodOptions {
+  /** tfjs backend; default `auto` in a browser and `cpu` in Node. */
+  backend?: BackendChoice;
+  /** Also return the method's pre-softmax scores. */
+  scores?: boolean;
+}
+
+/**
+ * Runs an attention method from the registry on `input` (`q [H, N, d]`, `k`, `v [Hs, N, ·]`,
+ * optional `causal`, `scale`, `steps` for DGQA) with `params` (missing ones take the method's
+ * defaults; a bad one throws, naming the parameter and what it allows). Returns the grouping
+ * (query head → KV head), the method's weights and outputs, the source's attention, and the
+ * metrics of ALGORITHMS.md §0.7 against it.
+ *
+ * @example
+ * const r = await runMethod('kdgqa', { q, k, v, causal: false }, { groups: 4 });
+ * r.allocation; // query heads per KV head, e.g. [3, 2, 0, 3]
+ */
+export async function runMethod(id: string, input: import('./methods/types').MethodInput, params: Record<string, unknown> = {}, opts: RunMethodOptions = {}): Promise<import('./methods/run').MethodRun> {
+  const [{ runAttention }, { runGrouping }] = await Promise.all([import('./compute/engine'), import('./methods/run')]);
+  const backend = opts.backend ?? (inBrowser() ? 'auto' : 'cpu');
+  return runGrouping(
+    id,
+    input,
+    params,
+    async (r) => {
+      const res = await runAttention({ inputs: r.inputs, options: { causal: r.causal, scale: r.scale, layout: 'contiguous' }, backend, want: { weights: true, output: true, stats: true, scores: !!r.scores } });
+      return { weights: res.weights!, output: res.output!, scores: res.scores, stats: res.stats };
+    },
+    { strict: true, scores: opts.scores },
+  );
+}

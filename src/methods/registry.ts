@@ -1,0 +1,287 @@
+import { ShapeError, type QKV } from '../core/tensor';
+import { divisorsOf } from '../core/numeric';
+import { mulberry32 } from '../core/prng';
+import { contiguousMapping, frobeniusNorms, groupDisagreement, mappingFromAllocation, poolHeads } from './heads';
+import { dgqaTimeline, kdgqaAllocation, type DgqaVariant, type KdgqaMode } from './allocation';
+import { meanStd, pgqaPerturb } from './pgqa';
+import type { MethodDescriptor, MethodDims, MethodPlan, ParamSpec, Params, PlanInput } from './types';
+
+const KEY_DRIVEN = 'Khan et al. 2024, "Beyond Uniform Query Distribution: Key-Driven Grouped Query Attention", arXiv 2408.08454';
+const KEY_DRIVEN_CODE = 'zohaib-khan5040/key-driven-gqa @8fee9d607c';
+
+/** The group-count parameter: a divisor of the source's KV heads; the code's default is half the heads. */
+const groupsParam = (help: string): ParamSpec => ({
+  kind: 'int',
+  key: 'groups',
+  label: 'KV heads (groups) G',
+  help,
+  default: (d: MethodDims) => (d.Hs % 2 === 0 ? d.Hs / 2 : d.Hs),
+  choices: (d: MethodDims) => divisorsOf(d.Hs),
+});
+
+const seedParam: ParamSpec = { kind: 'seed', key: 'seed', label: 'Seed', default: 1, help: 'seeds the random numbers (mulberry32): the same seed gives the same result' };
+
+function num(p: Params, k: string): number {
+  return Number(p[k]);
+}
+
+function basePlan(x: PlanInput, q: QKV['q'], G: number, mapping: number[], extra: Partial<MethodPlan> = {}): MethodPlan {
+  const k = poolHeads(x.input.k, G);
+  const v = poolHeads(x.input.v, G);
+  const allocation = new Array<number>(G).fill(0);
+  for (const g of mapping) allocation[g]++;
+  return {
+    q,
+    k,
+    v,
+    mapping,
+    allocation,
+    slotOf: Array.from({ length: x.dims.H }, (_, h) => h),
+    detail: { disagreement: groupDisagreement(x.input.k, G) },
+    caveats: [],
+    step: 0,
+    kvKey: `pool${G}`,
+    ...extra,
+  };
+}
+
+function checkGroups(H: number, G: number): void {
+  if (H % G !== 0) throw new ShapeError(`${H} query heads cannot be split into ${G} equal groups: the group count must divide ${H} (try ${divisorsOf(H).join(', ')})`);
+}
+
+const mha: MethodDescriptor = {
+  id: 'mha',
+  family: 'grouping',
+  label: 'MHA (the source as it is)',
+  summary: 'Every query head reads the key and value heads the source gives it: with as many KV heads as query heads this is multi-head attention, the reference the other methods are measured against.',
+  citation: { paper: 'Vaswani et al. 2017, "Attention Is All You Need"' },
+  verified: 'paper',
+  params: [],
+  plan: (x) => basePlan(x, x.input.q, x.dims.Hs, contiguousMapping(x.dims.H, x.dims.Hs), { kvKey: 'source' }),
+};
+
+const mqa: MethodDescriptor = {
+  id: 'mqa',
+  family: 'grouping',
+  label: 'MQA (one KV head)',
+  summary: 'All query heads share one key and value head, the mean of the source\'s KV heads (GQA\'s conversion recipe with G = 1), shown without the uptraining the paper does afterwards.',
+  citation: { paper: 'Shazeer 2019, "Fast Transformer Decoding: One Write-Head is All You Need"; conversion: Ainslie et al. 2023, arXiv 2305.13245', code: KEY_DRIVEN_CODE + ' modules/attention/gqa.py' },
+  verified: 'code',
+  params: [],
+  plan: (x) => basePlan(x, x.input.q, 1, new Array<number>(x.dims.H).fill(0), {
+    caveats: ['Converted by mean pooling without uptraining: the paper uptrains for 5% of the pre-training steps afterwards, which this app cannot do.'],
+  }),
+};
+
+const gqa: MethodDescriptor = {
+  id: 'gqa',
+  family: 'grouping',
+  label: 'GQA (mean-pooled groups)',
+  summary: 'Consecutive query heads share one KV head; each KV head is the mean of its group\'s original key and value heads (the MHA → GQA conversion recipe), shown without uptraining.',
+  citation: { paper: 'Ainslie et al. 2023, "GQA: Training Generalized Multi-Query Transformer Models from Multi-Head Checkpoints", arXiv 2305.13245', code: KEY_DRIVEN_CODE + ' modules/attention/gqa.py' },
+  verified: 'code',
+  params: [groupsParam('how many KV heads the query heads share; each is the mean of its group of original heads')],
+  plan: (x, p) => {
+    const G = num(p, 'groups');
+    checkGroups(x.dims.H, G);
+    return basePlan(x, x.input.q, G, contiguousMapping(x.dims.H, G), {
+      caveats: ['Converted by mean pooling without uptraining: the paper uptrains for 5% of the pre-training steps afterwards, which this app cannot do.'],
+    });
+  },
+};
+
+const kdgqa: MethodDescriptor = {
+  id: 'kdgqa',
+  family: 'grouping',
+  label: 'KDGQA (key-norm allocation)',
+  summary: 'On every forward pass, each KV head gets a number of consecutive query heads in proportion to the min-max-scaled Frobenius norm of its keys, so the smallest-norm KV head usually gets none.',
+  citation: { paper: KEY_DRIVEN, code: KEY_DRIVEN_CODE + ' modules/attention/kdgqa.py' },
+  verified: 'code',
+  params: [
+    groupsParam('KV heads after mean pooling (the code defaults to half the heads)'),
+    {
+      kind: 'enum',
+      key: 'mode',
+      label: 'Allocation',
+      default: 'minmax',
+      options: [
+        { value: 'minmax', label: 'min-max (faithful, as the code)' },
+        { value: 'proportional', label: 'proportional to norms (intent, not faithful)', illustrative: true },
+      ],
+      help: 'the code min-max scales the norms first, so with G = 2 the split is always all-or-nothing',
+    },
+  ],
+  plan: (x, p) => {
+    const G = num(p, 'groups');
+    checkGroups(x.dims.H, G);
+    const k = poolHeads(x.input.k, G);
+    const norms = frobeniusNorms(k);
+    const mode = String(p.mode) as KdgqaMode;
+    const r = kdgqaAllocation(norms, x.dims.H, mode);
+    const caveats = ['Converted by mean pooling without uptraining (the paper uptrains ViTs afterwards).'];
+    if (mode === 'proportional') caveats.push('Proportional mode is not what the code does (it min-max scales the norms first): illustrative.');
+    if (r.fallback) caveats.push('All key norms are equal, so the code would divide 0 by 0; a uniform split is shown instead (illustrative, ALGORITHMS.md §2.1).');
+    return {
+      ...basePlan(x, x.input.q, G, mappingFromAllocation(r.a)),
+      allocation: r.a,
+      detail: { norms, normsLabel: 'key norm ‖K‖_F', raw: r.raw ?? undefined, fallback: r.fallback, disagreement: groupDisagreement(x.input.k, G) },
+      caveats,
+    };
+  },
+};
+
+const dgqa: MethodDescriptor = {
+  id: 'dgqa',
+  family: 'grouping',
+  label: 'DGQA (allocation from norm changes)',
+  summary: 'Allocates query heads from how the key-head norms change between steps (|cache − m|, or an EMA), with random fix-ups when the rounded shares do not add up; stepped through a sequence of inputs.',
+  citation: { paper: KEY_DRIVEN, code: KEY_DRIVEN_CODE + ' modules/attention/dgqa.py, train.py, model.py' },
+  verified: 'code',
+  params: [
+    groupsParam('KV heads after mean pooling'),
+    {
+      kind: 'enum',
+      key: 'variant',
+      label: 'Weights',
+      default: 'diff',
+      options: [
+        { value: 'diff', label: 'diff: |cache − m|' },
+        { value: 'ema', label: 'ema: β·m + (1 − β)·cache' },
+      ],
+      help: 'in the code\'s "ema", β weights the current magnitudes (Quirk K2)',
+    },
+    { kind: 'number', key: 'beta', label: 'β (ema)', default: 0.9, min: 0, max: 1, step: 0.05 },
+    {
+      kind: 'enum',
+      key: 'phase',
+      label: 'Mode',
+      default: 'eval',
+      options: [
+        { value: 'eval', label: 'inference: reallocate every step' },
+        { value: 'train', label: 'training: reallocate every W steps' },
+      ],
+    },
+    { kind: 'int', key: 'window', label: 'Window W (training)', default: 10, min: 1, max: 1000, help: 'the factory default is 10; the README config uses 300' },
+    seedParam,
+    { kind: 'int', key: 'step', label: 'Step shown', default: (d) => d.steps - 1, min: 0, max: (d) => d.steps - 1, help: 'the allocation and attention after this many steps' },
+  ],
+  plan: (x, p) => {
+    const G = num(p, 'groups');
+    checkGroups(x.dims.H, G);
+    const step = num(p, 'step');
+    const ms = x.steps.slice(0, step + 1).map((s) => frobeniusNorms(poolHeads(s.k, G)));
+    const timeline = dgqaTimeline(ms, {
+      H: x.dims.H,
+      variant: String(p.variant) as DgqaVariant,
+      beta: num(p, 'beta'),
+      phase: p.phase === 'train' ? 'train' : 'eval',
+      window: num(p, 'window'),
+      rand: mulberry32(num(p, 'seed')),
+    });
+    const last = timeline[timeline.length - 1];
+    const shown = x.steps[step];
+    const caveats = ['Converted by mean pooling without uptraining (the paper uptrains ViTs afterwards).'];
+    if (timeline.some((t) => t.fallback)) caveats.push('At a step whose weights sum to zero the code would divide 0 by 0; a uniform split is used there instead (illustrative).');
+    const k = poolHeads(shown.k, G);
+    const v = poolHeads(shown.v, G);
+    const mapping = mappingFromAllocation(last.a);
+    return {
+      q: shown.q,
+      k,
+      v,
+      mapping,
+      allocation: last.a,
+      slotOf: Array.from({ length: x.dims.H }, (_, h) => h),
+      detail: { norms: last.m, normsLabel: 'key norm m', change: last.w ?? undefined, timeline, step, disagreement: groupDisagreement(shown.k, G) },
+      caveats,
+      step,
+      kvKey: `pool${G}@step${step}`,
+    };
+  },
+};
+
+const pgqa: MethodDescriptor = {
+  id: 'pgqa',
+  family: 'grouping',
+  label: 'PGQA (perturbed GQA)',
+  summary: 'Static GQA whose head outputs get seeded noise subtracted: uniform noise, standardised and rescaled to each head\'s output mean and std. The attention maps are unchanged (the code perturbs outputs, not maps).',
+  citation: { paper: KEY_DRIVEN, code: KEY_DRIVEN_CODE + ' modules/attention/pgqa.py' },
+  verified: 'code',
+  params: [groupsParam('KV heads after mean pooling'), seedParam],
+  plan: (x, p) => {
+    const G = num(p, 'groups');
+    checkGroups(x.dims.H, G);
+    const seed = num(p, 'seed');
+    const { H } = x.dims;
+    return basePlan(x, x.input.q, G, contiguousMapping(H, G), {
+      caveats: [
+        'The paper\'s abstract says the noise is subtracted from the attention maps; the code subtracts it from the head outputs, which is shown (Quirk K5). The maps equal GQA\'s.',
+        'Converted by mean pooling without uptraining.',
+      ],
+      post: (output, N, dv) => {
+        const { out, noise } = pgqaPerturb(output, H, G, N, dv, mulberry32(seed));
+        const L = N * dv;
+        const before = Array.from({ length: H }, (_, h) => meanStd(output, h * L, L));
+        const after = Array.from({ length: H }, (_, h) => meanStd(out, h * L, L));
+        return { output: out, detail: { pgqa: { clean: output, noise, meanBefore: before.map((s) => s.mean), stdBefore: before.map((s) => s.std), meanAfter: after.map((s) => s.mean), stdAfter: after.map((s) => s.std) } } };
+      },
+    });
+  },
+};
+
+/** SQA variants (ALGORITHMS.md §3): active query heads and KV heads as fractions of H. */
+export const SQA_VARIANTS: Record<string, { label: string; Hq: (H: number) => number; Hkv: (H: number) => number }> = {
+  sqa: { label: 'SQA: H/2 query, H/4 KV heads', Hq: (H) => H / 2, Hkv: (H) => H / 4 },
+  ssqa: { label: 'sSQA (symmetric): H/2 query, H/2 KV', Hq: (H) => H / 2, Hkv: (H) => H / 2 },
+  xsqa: { label: 'xSQA (extreme): H/4 query, H/4 KV', Hq: (H) => H / 4, Hkv: (H) => H / 4 },
+  xsmqa: { label: 'xSMQA: H/4 query, 1 KV', Hq: (H) => H / 4, Hkv: () => 1 },
+};
+
+const sqa: MethodDescriptor = {
+  id: 'sqa',
+  family: 'grouping',
+  label: 'SQA (fewer query heads)',
+  summary: 'Sparse Query Attention keeps fewer query heads than the nominal H, which cuts the attention FLOPs by H/Hq; KV heads are shared among them as in GQA.',
+  citation: { paper: 'Filipek 2025, "Sparse Query Attention", arXiv 2510.01817', code: 'RxAI-dev/RxNN @cafcc7de9e SparseQueryAttention' },
+  verified: 'code',
+  params: [
+    {
+      kind: 'enum',
+      key: 'variant',
+      label: 'Variant',
+      default: 'sqa',
+      defaultFor: (g) => (g.queryHeads !== undefined || g.kvHeads !== undefined ? 'custom' : 'sqa'),
+      options: [...Object.entries(SQA_VARIANTS).map(([value, v]) => ({ value, label: v.label })), { value: 'custom', label: 'custom Hq and Hkv' }],
+    },
+    { kind: 'int', key: 'queryHeads', label: 'Query heads Hq (custom)', default: (d) => Math.max(1, d.H / 2), choices: (d) => divisorsOf(d.H) },
+    { kind: 'int', key: 'kvHeads', label: 'KV heads Hkv (custom)', default: (d) => (d.Hs % 4 === 0 ? d.Hs / 4 : 1), choices: (d) => divisorsOf(d.Hs) },
+  ],
+  plan: (x, p) => {
+    const { H, Hs } = x.dims;
+    const v = SQA_VARIANTS[String(p.variant)];
+    const Hq = v ? v.Hq(H) : num(p, 'queryHeads');
+    const Hkv = v ? v.Hkv(H) : num(p, 'kvHeads');
+    const name = v ? String(p.variant) : 'custom SQA';
+    if (!Number.isInteger(Hq) || Hq < 1 || H % Hq !== 0) throw new ShapeError(`${name} needs ${v ? 'H/2 or H/4' : 'Hq'} query heads dividing H = ${H}; that is not a whole divisor here (pick custom, or a head count divisible by 4)`);
+    if (!Number.isInteger(Hkv) || Hkv < 1 || Hs % Hkv !== 0) throw new ShapeError(`${name} needs ${Hkv} KV heads, which must divide the source's ${Hs} KV heads`);
+    if (Hq % Hkv !== 0) throw new ShapeError(`${name}: ${Hq} query heads cannot share ${Hkv} KV heads evenly (Hq must be a multiple of Hkv; the RxNN code does not support Hkv > Hq)`);
+    const q = poolHeads(x.input.q, Hq, 'query heads');
+    const plan = basePlan(x, q, Hkv, contiguousMapping(Hq, Hkv), {
+      slotOf: Array.from({ length: H }, (_, h) => Math.floor(h / (H / Hq))),
+      caveats: [
+        'A model trained with SQA has Hq query heads of its own; here each one is the mean of H/Hq of the source\'s query heads (an illustrative conversion, not from the paper), and source head h is compared with the SQA head standing in for it.',
+      ],
+    });
+    plan.detail.activeQueryHeads = Hq;
+    plan.kvKey = `pool${Hkv}`;
+    return plan;
+  },
+};
+
+/** Every method, in the order of the picker. */
+export const METHODS: MethodDescriptor[] = [mha, mqa, gqa, kdgqa, dgqa, pgqa, sqa];
+export const METHOD_IDS = METHODS.map((m) => m.id);
+
+export function getMethod(id: string): MethodDescriptor | undefined {
+  return METHODS.find((m) => m.id === id);
+}

@@ -1,0 +1,136 @@
+import { attentionDims, fmtShape, ShapeError, type QKV } from '../core/tensor';
+import { contiguousMapping, gatherHeads, isContiguousUniform } from './heads';
+import { costs, outputError } from './metrics';
+import { normalizeParams } from './params';
+import { getMethod, METHOD_IDS } from './registry';
+import type { GroupingResult, MethodInput, Params } from './types';
+
+/** Per-head statistics as the compute layer returns them. */
+export interface HeadStatsArrays {
+  entropy: Float32Array;
+  distance: Float32Array;
+  sinkMass: Float32Array;
+}
+
+/** One attention computation a method asks for (MHA/GQA shapes, contiguous mapping). */
+export interface AttendRequest {
+  inputs: QKV;
+  causal: boolean;
+  scale: number | null;
+  /** A deterministic name of these inputs, for caches (absent: do not cache). */
+  key?: string;
+  scores?: boolean;
+}
+
+export interface AttendResult {
+  weights: Float32Array;
+  output: Float32Array;
+  scores?: Float32Array;
+  stats?: HeadStatsArrays;
+}
+
+/** Computes dense attention: the compute layer in the library, the worker client in the app. */
+export type Attend = (r: AttendRequest) => Promise<AttendResult>;
+
+export interface RunOptions {
+  /** Throw on a bad parameter (library) instead of replacing it by its default with a message (app). */
+  strict?: boolean;
+  /** The source's attention of `input` when the caller already has it (saves one computation). */
+  reference?: AttendResult;
+  /** A deterministic name of the input, so that `attend` may cache by it. */
+  cacheKey?: string;
+  /** Also return the method's pre-softmax scores. */
+  scores?: boolean;
+}
+
+/** A method's result with the parameters it ran with. */
+export interface MethodRun extends GroupingResult {
+  params: Params;
+  /** Replaced parameters (non-strict runs). */
+  messages: string[];
+  /** Per-head statistics of the method's maps, when the compute layer gave them. */
+  stats?: HeadStatsArrays;
+  refStats?: HeadStatsArrays;
+  /** Index of the step whose input is shown (DGQA); 0 otherwise. */
+  step: number;
+}
+
+function sameShape(a: QKV, b: QKV): boolean {
+  return (['q', 'k', 'v'] as const).every((n) => a[n].shape.length === b[n].shape.length && a[n].shape.every((x, i) => x === b[n].shape[i]));
+}
+
+/**
+ * Runs a grouping method (ALGORITHMS.md §1–§3) on `input`: the pure part (pooling, allocation,
+ * noise) in TypeScript, the attention through `attend`, then the metrics of §0.7 against the
+ * source's own attention. Throws a clear error for an unknown method, bad shapes or a group
+ * count that does not divide the heads.
+ */
+export async function runGrouping(id: string, input: MethodInput, given: Record<string, unknown>, attend: Attend, opts: RunOptions = {}): Promise<MethodRun> {
+  const m = getMethod(id);
+  if (!m) throw new Error(`unknown method "${String(id).slice(0, 40)}"; expected one of ${METHOD_IDS.join(', ')}`);
+  const dimsQ = attentionDims(input);
+  const steps = input.steps && input.steps.length ? input.steps : [input];
+  steps.forEach((s, i) => {
+    attentionDims(s);
+    if (!sameShape(s, input)) throw new ShapeError(`step ${i} has q ${fmtShape(s.q.shape)}, k ${fmtShape(s.k.shape)}; every step must have the shapes of the input (q ${fmtShape(input.q.shape)}, k ${fmtShape(input.k.shape)})`);
+  });
+  if (dimsQ.Nq !== dimsQ.Nk) throw new ShapeError(`grouping methods need self-attention (Nq = Nk); got Nq = ${dimsQ.Nq}, Nk = ${dimsQ.Nk}`);
+  const dims = { H: dimsQ.H, Hs: dimsQ.Hkv, N: dimsQ.Nq, d: dimsQ.d, dv: dimsQ.dv, steps: steps.length };
+  const { params, messages } = normalizeParams(m, dims, given, opts.strict);
+  const causal = input.causal ?? true;
+  const scale = input.scale ?? null;
+  const plan = m.plan({ input, steps, dims }, params);
+  const shown = id === 'dgqa' ? steps[plan.step] : input;
+  const base = opts.cacheKey;
+
+  // The reference: the source's own attention of the shown input.
+  const ref =
+    shown === input && opts.reference
+      ? opts.reference
+      : await attend({ inputs: shown, causal, scale, key: base === undefined ? undefined : `${base}|ref@${plan.step}`, scores: false });
+
+  const Hm = plan.q.shape[0];
+  const G = plan.k.shape[0];
+  let got: AttendResult;
+  const identity = id === 'mha' && shown === input;
+  if (identity && (!opts.scores || ref.scores)) got = ref;
+  else {
+    const uniform = isContiguousUniform(plan.mapping, G);
+    const inputs: QKV = uniform ? { q: plan.q, k: plan.k, v: plan.v } : { q: plan.q, k: gatherHeads(plan.k, plan.mapping), v: gatherHeads(plan.v, plan.mapping) };
+    const qName = Hm === dims.H ? 'q' : `qpool${Hm}`;
+    const key = base === undefined ? undefined : `${base}|${qName}@${plan.step}|${plan.kvKey}|${plan.mapping.join(',')}|${opts.scores ? 's' : ''}`;
+    got = await attend({ inputs, causal, scale, key, scores: opts.scores });
+  }
+  let output = got.output;
+  const detail = { ...plan.detail };
+  if (plan.post) {
+    const p = plan.post(got.output, dims.N, dims.dv);
+    output = p.output;
+    Object.assign(detail, p.detail);
+  }
+  const err = outputError(output, ref.output, plan.slotOf, dims.N, dims.dv);
+  const cost = costs({ H: dims.H, Hs: dims.Hs, N: dims.N, d: dims.d, dv: dims.dv, causal, Hm, G, dm: input.dm });
+  return {
+    id,
+    params,
+    messages,
+    queryHeads: Hm,
+    kvHeads: G,
+    mapping: plan.mapping,
+    allocation: plan.allocation,
+    slotOf: plan.slotOf,
+    weights: got.weights,
+    output,
+    scores: got.scores,
+    refWeights: ref.weights,
+    refOutput: ref.output,
+    stats: got.stats,
+    refStats: ref.stats,
+    metrics: { ...err, ...cost },
+    detail,
+    caveats: plan.caveats,
+    step: plan.step,
+  };
+}
+
+export { contiguousMapping };
