@@ -42,7 +42,7 @@ export default tseslint.config(
     files: ['src/state/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': 'off',
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ ...TFJS, allowTypeImports: false }, { group: ['**/compute/**', '../compute/*', '**/views/**', '**/ui/**', '**/app/**'], message: 'state/ imports only types from the other layers (DESIGN.md §2).', allowTypeImports: true }] }],
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ ...TFJS, allowTypeImports: false }, { group: ['**/compute/**', '../compute/*', '**/methods/**', '**/models/**', '**/io/**', '**/views/**', '**/ui/**', '**/app/**'], message: 'state/ imports only types from the other layers (DESIGN.md §2).', allowTypeImports: true }] }],
     },
   },
   {

@@ -4,6 +4,7 @@ import { SEQUENTIAL_MAPS, type SequentialMap } from '../core/colormap';
 import { useQk } from '../state/react';
 import { LIMITS } from '../state/defaults';
 import { Checkbox, NumberField, Select, Slider } from '../ui/controls';
+import { MethodControls } from './MethodControls';
 
 function divisors(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1).filter((x) => n % x === 0);
@@ -67,6 +68,9 @@ export function Controls() {
       <h2>Attention</h2>
       <Checkbox label="Causal mask (a query sees only earlier keys)" checked={compute.causal} onChange={(causal) => setCompute({ causal })} />
       <NumberField label="Scale override (empty = 1/√d)" value={compute.scale} min={0.0001} max={10000} step={0.01} allowEmpty placeholder={`1/√${source.headDim} = ${(1 / Math.sqrt(source.headDim)).toFixed(4)}`} onChange={(scale) => setCompute({ scale })} />
+      <h2>Method: grouped heads</h2>
+      <MethodControls />
+      <h2>Display</h2>
       <Select<SequentialMap> label="Colour map" value={colormap} options={SEQUENTIAL_MAPS.map((m) => ({ value: m, label: m }))} onChange={(c) => setView({ colormap: c })} />
     </aside>
   );

@@ -4,6 +4,7 @@ import { Heatmap } from '../views/heatmap/Heatmap';
 import { HeadGrid } from '../views/headGrid/HeadGrid';
 import { TokenStrip } from '../views/tokenStrip/TokenStrip';
 import { StatsTable } from '../views/statsTable/StatsTable';
+import { GroupingPanel } from '../views/grouping/GroupingPanel';
 
 /** The four linked views, laid out as on the page; each isolated by an error boundary. */
 export function LinkedViews({ style }: { style?: CSSProperties }) {
@@ -25,6 +26,9 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
           </ErrorBoundary>
         </div>
       </div>
+      <ErrorBoundary name="grouped heads">
+        <GroupingPanel />
+      </ErrorBoundary>
       <p className="muted small keys">Hover a token or cell to link the views · click to lock · Esc to clear · arrow keys move the locked cell · [ ] change head</p>
     </main>
   );

@@ -7,7 +7,8 @@ export const DEFAULT_TEXT =
 export const DEFAULT_INPUTS: Inputs = {
   source: { text: DEFAULT_TEXT, pattern: 'mixed', heads: 8, kvHeads: 4, headDim: 32, temperature: 1, seed: 7 },
   compute: { backend: 'auto', causal: true, scale: null },
-  view: { head: 0, mode: 'weights', gridScale: 'perHead', colormap: 'viridis' },
+  method: { id: 'mha', params: {} },
+  view: { head: 0, mode: 'weights', gridScale: 'perHead', colormap: 'viridis', compare: 'method' },
 };
 
 /** Limits that keep a hand-edited link or a pasted book from hanging the page. */
@@ -23,4 +24,6 @@ export const LIMITS = {
   mapBudgetBytes: 2 ** 30,
   /** WebGL's largest texture side here (TOOLCHAIN.md: SwiftShader and most GPUs). */
   webglMaxTexture: 8192,
+  /** Inputs DGQA steps through on a synthetic source (the source drawn with seeds s, s + 1, …). */
+  dgqaSteps: 6,
 };

@@ -25,6 +25,10 @@ export interface QkState extends Inputs {
   setSource: (patch: Partial<SourceState>) => void;
   setCompute: (patch: Partial<ComputeSettings>) => void;
   setView: (patch: Partial<ViewOptions>) => void;
+  /** Picks a method (its parameters start at their defaults). */
+  setMethod: (id: string) => void;
+  /** Sets one parameter of the active method. */
+  setMethodParam: (key: string, value: string | number) => void;
   setBackend: (b: BackendChoice) => void;
   setPattern: (p: Pattern) => void;
   hover: (c: Cell | null) => void;
@@ -48,6 +52,7 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
   return createStore<QkState>()((set, get) => ({
     source: { ...DEFAULT_INPUTS.source, ...init.source },
     compute: { ...DEFAULT_INPUTS.compute, ...init.compute },
+    method: { ...DEFAULT_INPUTS.method, ...init.method },
     view: { ...DEFAULT_INPUTS.view, ...init.view },
     selection: { hover: null, locked: init.locked ?? null, hoverHead: null },
     derived: { status: 'idle', result: null, error: null, notices: init.notices ?? [], probe: null },
@@ -71,6 +76,8 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
         view.head = Number.isFinite(view.head) ? Math.max(0, Math.min(s.source.heads - 1, Math.trunc(view.head))) : s.view.head;
         return { view };
       }),
+    setMethod: (id) => set((s) => (s.method.id === id ? {} : { method: { id, params: {} } })),
+    setMethodParam: (key, value) => set((s) => ({ method: { ...s.method, params: { ...s.method.params, [key]: value } } })),
     setBackend: (backend) => get().setCompute({ backend }),
     setPattern: (pattern) => get().setSource({ pattern }),
     hover: (c) => {
@@ -99,5 +106,5 @@ export function activeCell(sel: Selection): Cell | null {
 
 /** The inputs part of the state (what the URL and the compute request are built from). */
 export function inputsOf(s: QkState): Inputs {
-  return { source: s.source, compute: s.compute, view: s.view };
+  return { source: s.source, compute: s.compute, method: s.method, view: s.view };
 }

@@ -20,6 +20,16 @@ export interface ComputeSettings {
   scale: number | null;
 }
 
+/** The attention method applied to the source (issue: grouped heads) and its parameter overrides. */
+export interface MethodState {
+  id: string;
+  /** Only the parameters the user changed; the rest take the method's defaults for the source's shape. */
+  params: Record<string, string | number>;
+}
+
+/** Which maps the views show when a method is active. */
+export type Compare = 'method' | 'reference' | 'diff';
+
 /** What the heatmap shows. */
 export type MapMode = 'weights' | 'scores' | 'logWeights';
 
@@ -30,6 +40,8 @@ export interface ViewOptions {
   /** Head grid colour scale: one for all heads, or each head its own. */
   gridScale: 'shared' | 'perHead';
   colormap: SequentialMap;
+  /** With a method: its maps, the source's (reference) maps, or their difference. */
+  compare: Compare;
 }
 
 /** A query row and, optionally, a key column. */
@@ -49,5 +61,6 @@ export interface Selection {
 export interface Inputs {
   source: SourceState;
   compute: ComputeSettings;
+  method: MethodState;
   view: ViewOptions;
 }

@@ -2,7 +2,7 @@ import { PATTERNS, type Pattern } from '../core/synthetic';
 import { SEQUENTIAL_MAPS, type SequentialMap } from '../core/colormapNames';
 import { BACKENDS, type BackendChoice } from '../core/backendNames';
 import { DEFAULT_INPUTS, LIMITS } from './defaults';
-import type { Cell, Inputs, MapMode } from './types';
+import type { Cell, Compare, Inputs, MapMode } from './types';
 
 /** Page parameters that are test hooks, not shared state. */
 const TEST_HOOKS = ['fail', 'worker'];
@@ -31,6 +31,11 @@ export function encodeState({ inputs, locked }: Shareable): string {
   p.set('backend', c.backend);
   p.set('causal', c.causal ? '1' : '0');
   if (c.scale !== null) p.set('scale', String(c.scale));
+  if (inputs.method.id !== 'mha') {
+    p.set('method', inputs.method.id);
+    for (const [k, val] of Object.entries(inputs.method.params)) p.set(`mp.${k}`, String(val));
+  }
+  if (v.compare !== 'method') p.set('cmp', v.compare);
   p.set('head', String(v.head));
   p.set('mode', v.mode);
   p.set('grid', v.gridScale);
@@ -76,6 +81,31 @@ function flag(raw: string | null, name: string, fallback: boolean, msgs: string[
 export function largestDivisorAtMost(n: number, k: number): number {
   for (let x = Math.min(n, Math.max(1, k)); x >= 1; x--) if (n % x === 0) return x;
   return 1;
+}
+
+/**
+ * The method id and its raw parameters (`mp.<key>=<value>`). Only their form is checked here;
+ * the app checks them against the method registry (the state layer does not load methods).
+ */
+function decodeMethod(p: URLSearchParams, base: Inputs, msgs: string[]): Inputs['method'] {
+  const id = p.get('method');
+  if (id === null) return base.method;
+  if (!/^[a-z0-9]{1,16}$/.test(id)) {
+    msgs.push(`link: method="${id.slice(0, 40)}" is not a method name; using ${base.method.id}`);
+    return base.method;
+  }
+  const params: Record<string, string | number> = {};
+  let n = 0;
+  for (const [k, v] of p) {
+    if (!k.startsWith('mp.')) continue;
+    const key = k.slice(3);
+    if (!/^[A-Za-z]{1,24}$/.test(key) || v.length > 40 || ++n > 16) {
+      msgs.push(`link: method parameter "${k.slice(0, 40)}" is not readable; ignored`);
+      continue;
+    }
+    params[key] = v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  return { id, params };
 }
 
 /**
@@ -127,7 +157,9 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
       mode: oneOf<MapMode>(p.get('mode'), ['weights', 'scores', 'logWeights'], 'mode', base.view.mode, msgs),
       gridScale: oneOf(p.get('grid'), ['shared', 'perHead'] as const, 'grid', base.view.gridScale, msgs),
       colormap: oneOf<SequentialMap>(p.get('cmap'), SEQUENTIAL_MAPS, 'cmap', base.view.colormap, msgs),
+      compare: oneOf<Compare>(p.get('cmp'), ['method', 'reference', 'diff'], 'cmp', base.view.compare, msgs),
     },
+    method: decodeMethod(p, base, msgs),
   };
   let locked: Cell | null = null;
   const lock = p.get('lock');

@@ -11,6 +11,7 @@ function inputs(patch: Patch = {}): Inputs {
   return {
     source: { ...DEFAULT_INPUTS.source, ...patch.source },
     compute: { ...DEFAULT_INPUTS.compute, ...patch.compute },
+    method: DEFAULT_INPUTS.method,
     view: { ...DEFAULT_INPUTS.view, ...patch.view },
   };
 }

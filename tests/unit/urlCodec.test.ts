@@ -9,10 +9,11 @@ import { mulberry32 } from '../../src/core/prng';
 
 const clone = (x: Inputs): Inputs => JSON.parse(JSON.stringify(x));
 
-function withInputs(patch: { source?: Partial<Inputs['source']>; compute?: Partial<Inputs['compute']>; view?: Partial<Inputs['view']> }): Inputs {
+function withInputs(patch: { source?: Partial<Inputs['source']>; compute?: Partial<Inputs['compute']>; view?: Partial<Inputs['view']>; method?: Inputs['method'] }): Inputs {
   return {
     source: { ...DEFAULT_INPUTS.source, ...patch.source },
     compute: { ...DEFAULT_INPUTS.compute, ...patch.compute },
+    method: patch.method ?? DEFAULT_INPUTS.method,
     view: { ...DEFAULT_INPUTS.view, ...patch.view },
   };
 }
@@ -169,7 +170,13 @@ describe('decodeState: round trip', () => {
           mode: pick(['weights', 'scores', 'logWeights'] as const),
           gridScale: pick(['shared', 'perHead'] as const),
           colormap: pick(SEQUENTIAL_MAPS),
+          compare: pick(['method', 'reference', 'diff'] as const),
         },
+        method: pick<Inputs['method']>([
+          { id: 'mha', params: {} },
+          { id: 'kdgqa', params: { groups: 2, mode: 'proportional' } },
+          { id: 'dgqa', params: { variant: 'ema', beta: 0.75, step: 3, seed: Math.floor(rand() * 1000) } },
+        ]),
       };
       const locked = pick([null, { q: Math.floor(rand() * 500), k: null }, { q: Math.floor(rand() * 500), k: Math.floor(rand() * 500) }]);
       const r = decodeState(encodeState({ inputs, locked }));
@@ -461,5 +468,22 @@ describe('decodeState: fuzzing', () => {
       }, q.slice(0, 60)).not.toThrow();
       expect(violations(r!), q.slice(0, 60)).toEqual([]);
     }
+  });
+
+  it('carries the method and its parameters, and refuses unreadable ones with a message', () => {
+    const inputs = withInputs({ method: { id: 'kdgqa', params: { groups: 4, mode: 'proportional' } }, view: { compare: 'diff' } });
+    const q = encodeState({ inputs, locked: null });
+    expect(q).toContain('method=kdgqa');
+    expect(q).toContain('mp.groups=4');
+    const back = decodeState(q);
+    expect(back.messages).toEqual([]);
+    expect(back.inputs.method).toEqual({ id: 'kdgqa', params: { groups: 4, mode: 'proportional' } });
+    expect(back.inputs.view.compare).toBe('diff');
+    const bad = decodeState('v=1&method=%3Cscript%3E&mp.groups=2');
+    expect(bad.inputs.method).toEqual(DEFAULT_INPUTS.method);
+    expect(bad.messages.join(' ')).toMatch(/method="<script>" is not a method name/);
+    const badParam = decodeState(`v=1&method=gqa&mp.${'x'.repeat(30)}=1&mp.groups=${'9'.repeat(50)}`);
+    expect(badParam.inputs.method).toEqual({ id: 'gqa', params: {} });
+    expect(badParam.messages.length).toBe(2);
   });
 });

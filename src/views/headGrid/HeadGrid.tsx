@@ -3,7 +3,8 @@ import { tileAt, tileOrigin } from '../../core/layout';
 import { activeCell } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
 import { useElementWidth } from '../../ui/useElementWidth';
-import { mapSpec } from '../shared/mapSpec';
+import { compareSpec, kvShown } from '../shared/mapSpec';
+import { methodActive } from '../../state/result';
 import { paintMap, prepareCanvas } from '../shared/paint';
 import { drawGridOverlay, GRID_GAP, GRID_LABEL, GRID_PAD } from './drawGridOverlay';
 
@@ -19,6 +20,7 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
   const mode = useQk((s) => s.view.mode);
   const cmap = useQk((s) => s.view.colormap);
   const gridScale = useQk((s) => s.view.gridScale);
+  const compare = useQk((s) => s.view.compare);
   const setView = useQk((s) => s.setView);
   const wrap = useRef<HTMLDivElement>(null);
   const cells = useRef<HTMLCanvasElement>(null);
@@ -36,7 +38,10 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
   const Ht = rowsOfTiles * (tile + GRID_GAP + GRID_LABEL) + 2 * GRID_PAD;
   const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
 
-  const specs = useMemo(() => (result ? Array.from({ length: result.H }, (_, h) => mapSpec(result, h, mode, cmap, gridScale === 'shared' ? 'all' : 'head')) : []), [result, mode, cmap, gridScale]);
+  const specs = useMemo(
+    () => (result ? Array.from({ length: result.H }, (_, h) => compareSpec(result, h, mode, cmap, gridScale === 'shared' ? 'all' : 'head', compare)) : []),
+    [result, mode, cmap, gridScale, compare],
+  );
 
   useLayoutEffect(() => {
     const c = cells.current;
@@ -52,11 +57,14 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
       paintMap(ctx, spec, { r0: 0, r1: n, c0: 0, c1: n }, { x: o.x, y: o.y, w: tile, h: tile }, dpr, scratch.current);
       ctx.fillStyle = '#333';
       // Short labels on small tiles, so neighbours do not run into each other.
-      const grouped = result.Hkv !== result.H;
-      const label = tile >= 100 ? `head ${h}${grouped ? ` · kv ${result.mapping[h]}` : ''}` : `${h}${grouped ? `→${result.mapping[h]}` : ''}`;
+      const grouped = result.Hkv !== result.H || methodActive(result);
+      const kv = kvShown(result, h, compare);
+      // SQA: name the query head that stands in for this slot.
+      const sq = methodActive(result) && result.method.queryHeads !== result.H && compare !== 'reference' ? `=q${result.method.slotOf[h]}` : '';
+      const label = tile >= 100 ? `head ${h}${sq}${grouped ? ` · kv ${kv}` : ''}` : `${h}${sq}${grouped ? `→${kv}` : ''}`;
       ctx.fillText(label, o.x * dpr, (o.y - 2) * dpr);
     });
-  }, [specs, result, cols, tile, W, Ht, n, dpr]);
+  }, [specs, result, cols, tile, W, Ht, n, dpr, compare]);
 
   const drawOverlay = useCallback(() => {
     const c = overlay.current;
@@ -126,7 +134,12 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
         </div>
       </div>
       <p className="muted small">
-        Click a head to show it large. {result && result.Hkv !== result.H ? `${result.H} query heads share ${result.Hkv} KV heads (${result.H / result.Hkv} per group)${tile < 100 ? '; labels read query head → KV head' : ''}.` : ''}
+        Click a head to show it large.{' '}
+        {methodActive(result)
+          ? `${compare === 'diff' ? 'Differences' : compare === 'reference' ? 'Reference maps' : `${result.method.label.split(' (')[0]} maps`}: ${result.method.queryHeads} query heads over ${result.method.kvHeads} KV heads${tile < 100 ? '; labels read query head → KV head' : ''}.`
+          : result && result.Hkv !== result.H
+            ? `${result.H} query heads share ${result.Hkv} KV heads (${result.H / result.Hkv} per group)${tile < 100 ? '; labels read query head → KV head' : ''}.`
+            : ''}
       </p>
     </section>
   );

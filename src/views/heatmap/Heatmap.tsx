@@ -4,7 +4,8 @@ import { activeCell } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
 import { useZoom } from '../../ui/useZoom';
 import { useElementWidth } from '../../ui/useElementWidth';
-import { mapSpec } from '../shared/mapSpec';
+import { compareSpec, kvShown, shownArrays } from '../shared/mapSpec';
+import { methodActive } from '../../state/result';
 import { paintMap, prepareCanvas } from '../shared/paint';
 import { Legend } from '../shared/Legend';
 import { fmtValue, showToken } from '../shared/format';
@@ -25,6 +26,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
   const head = useQk((s) => s.view.head);
   const mode = useQk((s) => s.view.mode);
   const cmap = useQk((s) => s.view.colormap);
+  const compare = useQk((s) => s.view.compare);
   const setView = useQk((s) => s.setView);
 
   const wrap = useRef<HTMLDivElement>(null);
@@ -42,7 +44,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
   const n = result?.N ?? 1;
   const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
 
-  const spec = useMemo(() => (result ? mapSpec(result, Math.min(head, result.H - 1), mode, cmap) : null), [result, head, mode, cmap]);
+  const spec = useMemo(() => (result ? compareSpec(result, Math.min(head, result.H - 1), mode, cmap, 'head', compare) : null), [result, head, mode, cmap, compare]);
   const zoom = useZoom(overlay, size, size, Math.max(1, (n * 24) / size), setT);
   // A new matrix size starts zoomed out.
   useEffect(() => zoom.reset(), [n, size]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -90,12 +92,19 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
     const r = store.getState().derived.result;
     if (!el || !r) return;
     const h = Math.min(store.getState().view.head, r.H - 1);
-    const at = (h * r.N + i) * r.N + j;
-    const lines = [
-      `query ${i} “${showToken(r.tokens[i], 24)}” → key ${j} “${showToken(r.tokens[j], 24)}”`,
-      `weight ${fmtValue(r.weights[at])}   score ${fmtValue(r.scores[at])}`,
-      `head ${h} (KV head ${r.mapping[h]})`,
-    ];
+    const cmp = store.getState().view.compare;
+    const cell = i * r.N + j;
+    const at = h * r.N * r.N + cell;
+    const lines = [`query ${i} “${showToken(r.tokens[i], 24)}” → key ${j} “${showToken(r.tokens[j], 24)}”`];
+    if (methodActive(r)) {
+      const m = shownArrays(r, h, 'method');
+      const ref = shownArrays(r, h, 'reference');
+      const w = m.weights[m.offset + cell];
+      const w0 = ref.weights[ref.offset + cell];
+      lines.push(`${r.method.label.split(' (')[0]} weight ${fmtValue(w)}   reference ${fmtValue(w0)}   Δ ${fmtValue(w - w0)}`);
+      if (m.scores) lines.push(`${r.method.label.split(' (')[0]} score ${fmtValue(m.scores[m.offset + cell])}`);
+    } else lines.push(`weight ${fmtValue(r.weights[at])}   score ${fmtValue(r.scores[at])}`);
+    lines.push(`head ${h} (KV head ${kvShown(r, h, cmp)})`);
     while (el.childElementCount < lines.length) el.appendChild(document.createElement('div'));
     lines.forEach((line, n) => {
       (el.children[n] as HTMLElement).textContent = line; // token text is never parsed as HTML
@@ -134,8 +143,24 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
       <header className="view-head">
         <h2>
           Head {Math.min(head, (result?.H ?? 1) - 1)}
-          {result && result.Hkv !== result.H ? <small> · KV head {result.mapping[Math.min(head, result.H - 1)]}</small> : null}
+          {result && (result.Hkv !== result.H || methodActive(result)) ? <small> · KV head {kvShown(result, Math.min(head, result.H - 1), compare)}</small> : null}
+          {methodActive(result) ? <small> · {compare === 'diff' ? 'difference' : compare === 'reference' ? 'reference' : result.method.label.split(' (')[0]}</small> : null}
         </h2>
+        {methodActive(result) ? (
+          <div className="seg" role="radiogroup" aria-label="compare with the reference">
+            {(
+              [
+                ['method', result.method.label.split(' (')[0]],
+                ['reference', 'reference'],
+                ['diff', 'difference'],
+              ] as const
+            ).map(([m, label]) => (
+              <button key={m} role="radio" aria-checked={compare === m} className={compare === m ? 'on' : ''} onClick={() => setView({ compare: m })}>
+                {label}
+              </button>
+            ))}
+          </div>
+        ) : null}
         <div className="seg" role="radiogroup" aria-label="map shows">
           {(
             [

@@ -1,7 +1,7 @@
 import { finiteRange, type ValueScale } from '../../core/raster';
 import type { ColorMapName, SequentialMap } from '../../core/colormap';
-import type { ViewResult } from '../../state/result';
-import type { MapMode } from '../../state/types';
+import { methodActive, type MethodView, type ViewResult } from '../../state/result';
+import type { Compare, MapMode } from '../../state/types';
 
 /** What one head's map needs to be drawn: its values, their colour scale and the masking rule. */
 export interface MapSpec {
@@ -65,6 +65,86 @@ export function rowPeakScale(data: Float32Array, offset: number, rows: number, c
   const out = v > 0 ? v : 1;
   m.set(key, out);
   return out;
+}
+
+const diffs = new WeakMap<Float32Array, Map<number, Float32Array>>();
+
+/** Method weights of source head h minus the reference weights of h `[N, N]` (memoised per result). */
+export function diffHead(m: MethodView, h: number, n2: number): Float32Array {
+  let cache = diffs.get(m.weights);
+  if (!cache) diffs.set(m.weights, (cache = new Map()));
+  let d = cache.get(h);
+  if (!d) {
+    d = new Float32Array(n2);
+    const a = m.slotOf[h] * n2;
+    const b = h * n2;
+    for (let i = 0; i < n2; i++) d[i] = m.weights[a + i] - m.refWeights[b + i];
+    cache.set(h, d);
+  }
+  return d;
+}
+
+/** Largest |difference| over all heads (shared grid scale). */
+function diffRangeAll(m: MethodView, H: number, n2: number): [number, number] {
+  let lo = 0;
+  let hi = 0;
+  for (let h = 0; h < H; h++) {
+    const [a, b] = headRange(diffHead(m, h, n2), 0, n2);
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, b);
+  }
+  return [lo, hi];
+}
+
+/** KV head read by source head h in what is shown (the method's grouping, or the source's). */
+export function kvShown(r: ViewResult, h: number, compare: Compare): number {
+  return methodActive(r) && compare !== 'reference' ? r.method.mapping[r.method.slotOf[h]] : r.mapping[h];
+}
+
+/** Per-head statistics of what is shown, indexed by source head. */
+export function statsShown(r: ViewResult, compare: Compare): { entropy: ArrayLike<number>; distance: ArrayLike<number>; sinkMass: ArrayLike<number> } {
+  if (!methodActive(r) || compare === 'diff') return r.stats;
+  const m = r.method;
+  const src = compare === 'method' ? m.stats : m.refStats ?? (m.refWeights === r.weights ? r.stats : undefined);
+  if (!src) return r.stats;
+  const at = (a: Float32Array) => (compare === 'method' ? Array.from({ length: r.H }, (_, h) => a[m.slotOf[h]]) : a);
+  return { entropy: at(src.entropy), distance: at(src.distance), sinkMass: at(src.sinkMass) };
+}
+
+/** Which arrays a compare mode shows: the values of source head h start at `offset` of `weights`. */
+export function shownArrays(r: ViewResult, h: number, compare: Compare): { weights: Float32Array; scores: Float32Array | null; offset: number; which: 'reference' | 'method' } {
+  const n2 = r.N * r.N;
+  if (!methodActive(r) || compare === 'diff') return { weights: r.weights, scores: r.scores, offset: h * n2, which: 'reference' };
+  const m = r.method;
+  if (compare === 'reference') {
+    // DGQA may show a later step, whose reference is not the source's first input.
+    const same = m.refWeights === r.weights;
+    return { weights: m.refWeights, scores: same ? r.scores : null, offset: h * n2, which: 'reference' };
+  }
+  return { weights: m.weights, scores: m.scores ?? null, offset: m.slotOf[h] * n2, which: 'method' };
+}
+
+/**
+ * The map of source head `h` under a compare mode: the method's maps, the reference's, or their
+ * difference (method − reference weights) on a diverging scale centred on zero.
+ */
+export function compareSpec(r: ViewResult, h: number, mode: MapMode, seq: SequentialMap, range: 'head' | 'all', compare: Compare): MapSpec {
+  const n2 = r.N * r.N;
+  if (methodActive(r) && compare === 'diff') {
+    const d = diffHead(r.method, h, n2);
+    const [lo, hi] = range === 'head' ? headRange(d, 0, n2) : diffRangeAll(r.method, r.H, n2);
+    const m = Math.max(Math.abs(lo), Math.abs(hi));
+    return { data: d, offset: 0, rows: r.N, cols: r.N, scale: { kind: 'diverging', lo: -m || -1e-9, hi: m || 1e-9 }, colormap: 'PuOr', causalOffset: r.causal ? 0 : null, label: `weight difference: ${r.method.label.split(' (')[0]} − reference (largest |Δ| ${+m.toPrecision(3)})` };
+  }
+  const shown = shownArrays(r, h, compare);
+  if (shown.which === 'reference' && !methodActive(r)) return mapSpec(r, h, mode, seq, range);
+  const view: ViewResult = { ...r, H: shown.which === 'method' ? r.method!.queryHeads : r.H, weights: shown.weights, scores: shown.scores ?? shown.weights };
+  const headOf = shown.offset / n2;
+  const effMode = mode === 'scores' && !shown.scores ? 'weights' : mode;
+  const spec = mapSpec(view, headOf, effMode, seq, range);
+  const who = shown.which === 'method' ? r.method!.label.split(' (')[0] : 'reference';
+  const note = mode === 'scores' && !shown.scores ? ' — scores are not available for this map, weights shown' : '';
+  return { ...spec, label: `${who}: ${spec.label}${note}` };
 }
 
 /**

@@ -1,5 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useQk } from '../../state/react';
+import { kvShown, statsShown } from '../shared/mapSpec';
+import { methodActive } from '../../state/result';
 
 type Col = 'head' | 'entropy' | 'distance' | 'sinkMass';
 const COLS: { id: Col; label: string; help: string }[] = [
@@ -15,15 +17,16 @@ export function StatsTable() {
   const head = useQk((s) => s.view.head);
   const hoverHead = useQk((s) => s.selection.hoverHead);
   const setView = useQk((s) => s.setView);
+  const compare = useQk((s) => s.view.compare);
   const [sort, setSort] = useState<{ col: Col; desc: boolean }>({ col: 'head', desc: false });
 
   const rows = useMemo(() => {
     if (!result) return [];
-    const { entropy, distance, sinkMass } = result.stats;
-    const r = Array.from({ length: result.H }, (_, h) => ({ head: h, kv: result.mapping[h], entropy: entropy[h], distance: distance[h], sinkMass: sinkMass[h] }));
+    const { entropy, distance, sinkMass } = statsShown(result, compare);
+    const r = Array.from({ length: result.H }, (_, h) => ({ head: h, kv: kvShown(result, h, compare), entropy: entropy[h], distance: distance[h], sinkMass: sinkMass[h] }));
     r.sort((a, b) => (sort.desc ? b[sort.col] - a[sort.col] : a[sort.col] - b[sort.col]));
     return r;
-  }, [result, sort]);
+  }, [result, sort, compare]);
   if (!result) return null;
   const maxOf = (c: Exclude<Col, 'head'>) => Math.max(1e-9, ...rows.map((r) => r[c]));
   const max = { entropy: maxOf('entropy'), distance: maxOf('distance'), sinkMass: 1 };
@@ -31,7 +34,7 @@ export function StatsTable() {
   return (
     <section className="view stats" aria-label="per-head statistics">
       <header className="view-head">
-        <h2>Head statistics</h2>
+        <h2>Head statistics{methodActive(result) ? <small> · {compare === 'reference' ? 'reference' : result.method.label.split(' (')[0]}</small> : null}</h2>
       </header>
       <table className="stats-table">
         <thead>
@@ -51,7 +54,7 @@ export function StatsTable() {
             <tr key={r.head} className={`${r.head === head ? 'selected' : ''} ${r.head === hoverHead ? 'hovered' : ''}`} onClick={() => setView({ head: r.head })} aria-selected={r.head === head}>
               <td>
                 {r.head}
-                {result.Hkv !== result.H ? <span className="muted"> → kv {r.kv}</span> : null}
+                {result.Hkv !== result.H || methodActive(result) ? <span className="muted"> → kv {r.kv}</span> : null}
               </td>
               {(['entropy', 'distance', 'sinkMass'] as const).map((c) => (
                 <td key={c} className="num">

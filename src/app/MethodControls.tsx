@@ -1,0 +1,47 @@
+import { METHODS, getMethod } from '../methods/registry';
+import { choicesOf, defaultOf, normalizeParams, rangeOf } from '../methods/params';
+import type { MethodDims, ParamSpec, ParamValue } from '../methods/types';
+import { useQk } from '../state/react';
+import { LIMITS } from '../state/defaults';
+import { NumberField, Select, Slider } from '../ui/controls';
+
+/** The control of one parameter, built from its schema. */
+function ParamControl({ spec, value, dims, onChange }: { spec: ParamSpec; value: ParamValue; dims: MethodDims; onChange: (v: ParamValue) => void }) {
+  if (spec.kind === 'enum') {
+    return <Select label={spec.label} value={String(value)} options={spec.options.map((o) => ({ value: o.value, label: o.label }))} onChange={onChange} help={spec.help} />;
+  }
+  const choices = choicesOf(spec, dims);
+  if (choices) {
+    return <Select label={spec.label} value={String(value)} options={choices.map((c) => ({ value: String(c), label: String(c) }))} onChange={(v) => onChange(Number(v))} help={spec.help} />;
+  }
+  const [lo, hi] = rangeOf(spec, dims);
+  if (spec.kind === 'number') return <Slider label={spec.label} value={Number(value)} min={lo} max={hi} step={spec.step} onChange={onChange} help={spec.help} />;
+  if (spec.kind === 'int' && hi - lo <= 64) return <Slider label={spec.label} value={Number(value)} min={lo} max={hi} step={1} onChange={onChange} help={spec.help} />;
+  return <NumberField label={spec.label} value={Number(value)} min={lo} max={hi} onChange={(v) => onChange(Math.trunc(v ?? Number(defaultOf(spec, dims))))} />;
+}
+
+/** Method picker and the active method's parameters, generated from the registry's schemas. */
+export function MethodControls() {
+  const method = useQk((s) => s.method);
+  const source = useQk((s) => s.source);
+  const setMethod = useQk((s) => s.setMethod);
+  const setParam = useQk((s) => s.setMethodParam);
+  const desc = getMethod(method.id) ?? METHODS[0];
+  const dims: MethodDims = { H: source.heads, Hs: source.kvHeads, N: 0, d: source.headDim, dv: source.headDim, steps: desc.id === 'dgqa' ? LIMITS.dgqaSteps : 1 };
+  const { params } = normalizeParams(desc, dims, method.params);
+  const sqaPreset = desc.id === 'sqa' && params.variant !== 'custom';
+  return (
+    <div className="method-controls">
+      <Select label="Method" value={desc.id} options={METHODS.map((m) => ({ value: m.id, label: m.label }))} onChange={setMethod} help={desc.summary} />
+      {desc.params
+        .filter((p) => !(sqaPreset && (p.key === 'queryHeads' || p.key === 'kvHeads')))
+        .filter((p) => !(desc.id === 'dgqa' && ((p.key === 'beta' && params.variant !== 'ema') || (p.key === 'window' && params.phase !== 'train'))))
+        .map((p) => (
+          <ParamControl key={p.key} spec={p} value={params[p.key]} dims={dims} onChange={(v) => setParam(p.key, v)} />
+        ))}
+      {desc.id !== 'mha' && source.kvHeads !== source.heads ? (
+        <p className="help">The source already shares {source.kvHeads} KV heads among {source.heads} query heads; the method pools those. Set KV heads = heads for a multi-head source.</p>
+      ) : null}
+    </div>
+  );
+}
