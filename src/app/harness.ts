@@ -15,6 +15,7 @@ import { drawHeatmapOverlay } from '../views/heatmap/drawOverlay';
 import { mapSpec } from '../views/shared/mapSpec';
 import { visibleWindow, IDENTITY } from '../core/layout';
 import type { ViewResult } from '../state/result';
+import { runGrouping } from '../methods/run';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,6 +64,29 @@ const harness = {
       output: Array.from(r.output!),
       stats: { entropy: Array.from(r.stats!.entropy), distance: Array.from(r.stats!.distance), sinkMass: Array.from(r.stats!.sinkMass) },
     };
+  },
+  /**
+   * Runs a grouping golden case (tests/golden/grouping.json) with the app's runGrouping on one
+   * backend; arrays come back as plain numbers, with the tensors leaked.
+   */
+  async groupingCase(c: { method: string; params: Record<string, unknown>; causal: boolean; H: number; Hs: number; N: number; d: number; dv: number; steps: { q: number[]; k: number[]; v: number[] }[] }, backend: BackendName) {
+    const steps: QKV[] = c.steps.map((s) => ({
+      q: { shape: [c.H, c.N, c.d], data: Float32Array.from(s.q) },
+      k: { shape: [c.Hs, c.N, c.d], data: Float32Array.from(s.k) },
+      v: { shape: [c.Hs, c.N, c.dv], data: Float32Array.from(s.v) },
+    }));
+    const before = liveTensors();
+    const used = new Set<string>();
+    try {
+      const r = await runGrouping(c.method, { ...steps[0], causal: c.causal, steps: c.method === 'dgqa' ? steps : undefined }, c.params, async (q) => {
+        const res = await runAttention({ inputs: q.inputs, options: { causal: q.causal, scale: q.scale }, backend, want: { weights: true, output: true } });
+        used.add(res.backend);
+        return { weights: res.weights!, output: res.output! };
+      }, { strict: true });
+      return { ok: true as const, backends: [...used], leaked: liveTensors() - before, allocation: r.allocation, mapping: r.mapping, weights: Array.from(r.weights), output: Array.from(r.output), relFrob: r.metrics.relFrob };
+    } catch (e) {
+      return { ok: false as const, error: (e as Error).message, backends: [...used], leaked: liveTensors() - before };
+    }
   },
   /** Dense attention at N = 300 (several query blocks) on one backend against the plain-JS loop: max errors. */
   async blockedVsReference(backend: BackendName) {

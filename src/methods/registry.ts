@@ -169,7 +169,8 @@ const dgqa: MethodDescriptor = {
     const G = num(p, 'groups');
     checkGroups(x.dims.H, G);
     const step = num(p, 'step');
-    const ms = x.steps.slice(0, step + 1).map((s) => frobeniusNorms(poolHeads(s.k, G)));
+    // The whole sequence is run so the timeline shows every step; the chosen one is shown.
+    const ms = x.steps.map((s) => frobeniusNorms(poolHeads(s.k, G)));
     const timeline = dgqaTimeline(ms, {
       H: x.dims.H,
       variant: String(p.variant) as DgqaVariant,
@@ -178,7 +179,7 @@ const dgqa: MethodDescriptor = {
       window: num(p, 'window'),
       rand: mulberry32(num(p, 'seed')),
     });
-    const last = timeline[timeline.length - 1];
+    const last = timeline[step];
     const shown = x.steps[step];
     const caveats = ['Converted by mean pooling without uptraining (the paper uptrains ViTs afterwards).'];
     if (timeline.some((t) => t.fallback)) caveats.push('At a step whose weights sum to zero the code would divide 0 by 0; a uniform split is used there instead (illustrative).');

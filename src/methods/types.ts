@@ -85,7 +85,7 @@ export interface GroupingDetail {
   raw?: number[];
   /** The allocation fell back to a uniform split (equal norms) [U]. */
   fallback?: boolean;
-  /** DGQA timeline, one entry per step up to the shown one. */
+  /** DGQA timeline, one entry per step (the shown one is `step`). */
   timeline?: DgqaStep[];
   /** Index of the shown step. */
   step?: number;

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { golden, maxAbsDiff, maxRelDiff } from '../unit/goldens';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Grouping goldens (scripts/make_grouping_goldens.py). */
+const grouping: { cases: { name: string; method: string; params: Record<string, unknown>; causal: boolean; H: number; Hs: number; N: number; d: number; dv: number; steps: { q: number[]; k: number[]; v: number[] }[]; expectError: boolean; expect: { allocation: number[]; mapping: number[]; weights: number[]; output: number[]; relFrob: number } | null }[] } = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'golden', 'grouping.json'), 'utf8'),
+);
 import { openPage, startEnv, type Env } from './setup';
 import type { Page } from 'playwright-core';
 
@@ -42,6 +49,25 @@ describe.each(['webgpu', 'webgl', 'wasm', 'cpu'] as const)('%s backend in Chromi
       expect(maxAbsDiff(r.stats.distance, c.stats.distance), `${c.name} distance`).toBeLessThanOrEqual(1e-3);
     }
     if (report.length) console.warn(`[backends] ${backend}:\n  ${report.join('\n  ')}`);
+  });
+
+  it('runs every grouping method golden case within 1e-4 with exact allocations', async () => {
+    for (const c of grouping.cases) {
+      const r = await page.evaluate(([cc, b]) => window.qkHarness.groupingCase(cc, b), [c, backend] as const);
+      if (!allowMissing) expect(r.backends.every((x) => x === backend), `${c.name} ran on ${r.backends}`).toBe(true);
+      expect(r.leaked, `${c.name} leaked tensors`).toBe(0);
+      if (c.expectError) {
+        expect(r.ok, c.name).toBe(false);
+        continue;
+      }
+      if (!r.ok) throw new Error(`${c.name}: ${r.error}`);
+      const e = c.expect!;
+      expect(r.allocation, c.name).toEqual(e.allocation);
+      expect(r.mapping, c.name).toEqual(e.mapping);
+      expect(maxAbsDiff(r.weights, e.weights), `${c.name} weights`).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(r.output, e.output), `${c.name} output`).toBeLessThanOrEqual(1e-4);
+      expect(Math.abs(r.relFrob - e.relFrob), `${c.name} relFrob`).toBeLessThanOrEqual(1e-4 * Math.max(1, e.relFrob));
+    }
   });
 
   it('matches the plain-JS reference at N = 300 across several query blocks (GQA, causal and not)', async () => {

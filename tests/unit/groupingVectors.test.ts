@@ -707,7 +707,9 @@ describe('runGrouping with the plain-JS attend', () => {
     expect(r1.step).toBe(1);
     expect(Array.from(r1.refOutput)).toEqual(Array.from(refs[1].output));
     expect(Array.from(r1.refOutput)).not.toEqual(Array.from(refs[0].output));
-    expect(r1.detail.timeline).toHaveLength(2);
+    // The timeline covers every step; the shown step's allocation is the one used.
+    expect(r1.detail.timeline).toHaveLength(3);
+    expect(r1.allocation).toEqual(r1.detail.timeline![1].a);
     expect(r1.allocation.reduce((p, x) => p + x, 0)).toBe(H);
     // Default step is the last one.
     const rLast = await runGrouping('dgqa', input, {}, attend, { strict: true });

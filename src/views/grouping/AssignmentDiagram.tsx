@@ -119,7 +119,7 @@ export function AssignmentDiagram() {
         })}
       </svg>
       <p className="muted small">
-        Allocation {model.allocation.join(' : ')} ({model.H} {model.sqa ? 'nominal slots' : 'query heads'} over {model.G} KV heads). {model.allocation.some((a) => a === 0) ? 'Dashed KV heads serve no query head: their keys and values are computed and cached for nothing.' : ''}
+        Allocation {model.allocation.join(' : ')} ({model.H} {model.sqa ? 'nominal slots' : 'query heads'} over {model.G} KV head{model.G === 1 ? '' : 's'}). {model.allocation.some((a) => a === 0) ? 'Dashed KV heads serve no query head: their keys and values are computed and cached for nothing.' : ''}
       </p>
     </div>
   );

@@ -46,7 +46,7 @@ export function DgqaTimeline({ m }: { m: MethodView }) {
         })}
       </div>
       <p className="muted small">
-        Each column: query heads per KV head after that step (colours as in the assignment). Step t is the source drawn with seed + t (a new input each step); a model's training checkpoints will take their place when one is loaded. Hover a column for m, w and the cache.
+        Each column: query heads per KV head after that step (the framed one is shown above) (colours as in the assignment). Step t is the source drawn with seed + t (a new input each step); a model's training checkpoints will take their place when one is loaded. Hover a column for m, w and the cache.
       </p>
     </div>
   );

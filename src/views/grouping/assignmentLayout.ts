@@ -42,7 +42,7 @@ export function layoutAssignment(a: AssignmentInput): AssignmentLayout {
   const kvH = Math.max(12, Math.min(40, span / a.kvHeads - 6));
   const kvy = Array.from({ length: a.kvHeads }, (_, g) => top + ((g + 0.5) * span) / a.kvHeads);
   const links = a.slotHead.flatMap((m, slot) => (m < 0 ? [] : [{ slot, kv: a.mapping[m], y0: qy[slot], y1: kvy[a.mapping[m]] }]));
-  const barX = kvx + 100;
+  const barX = kvx + 132;
   const barW = Math.max(40, a.width - barX - 150);
   return { height, rowH, qx, kvx, qy, kvy, kvH, links, barX, barW };
 }
