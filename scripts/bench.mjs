@@ -70,6 +70,98 @@ if (!args['skip-app-hover']) {
   await hb.close();
 }
 
+// 1c. Grouped heads (issue 5): time from a parameter change in the real app to all views redrawn
+// (heatmap, head grid, assignment, metrics), N = 1024 tokens, H = 32 heads, d = 32, on WASM.
+// "new" values have never been computed in this page (nothing cached); "seen" values were
+// computed before (the client's result cache answers). Each row is the median of its runs.
+if (!args['skip-grouping']) {
+  results.grouping = await groupingBench();
+  for (const r of results.grouping.rows) log(`grouping N=1024 H=32: ${r.what}: median ${r.medianMs.toFixed(0)} ms (${r.runs.map((x) => x.toFixed(0)).join(', ')})`);
+}
+if (args['grouping-only']) {
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync(join('bench-results', 'bench-grouping.json'), JSON.stringify(results.grouping, null, 2));
+  await srv.close();
+  process.exit(0);
+}
+
+async function groupingBench() {
+  const gb = await launch();
+  const gp = await gb.context.newPage();
+  gp.setDefaultTimeout(600_000);
+  const text = Array.from({ length: 1024 }, (_, i) => `w${i % 499}`).join(' ');
+  const open = async (method) => {
+    await gp.goto(`${srv.url}?h=32&kv=32&d=32&pattern=mixed&backend=wasm&method=${method}`);
+    await gp.waitForSelector('[data-testid=heatmap-cells][data-painted]');
+    await gp.fill('#qk-text', text);
+    await gp.waitForFunction(() => /1024 tokens/.test(document.querySelector('[data-testid=backend-used]')?.textContent ?? '') && !!document.querySelector('[data-testid=metric-relfrob]') && document.querySelector('.status')?.textContent?.includes('computing') !== true, null, { timeout: 600_000 });
+    await gp.waitForTimeout(500);
+  };
+  // Changes a select in the page and times until the heatmap and the grid have repainted with
+  // the new result, plus one frame (what a person waits for).
+  const change = (label, value) =>
+    gp.evaluate(
+      async ([l, v]) => {
+        // The method's controls come after the source's (both have a "Seed"): take the last match.
+        const lab = [...document.querySelectorAll('label')].filter((x) => x.textContent.trim() === l || x.textContent.trim().startsWith(`${l} `)).pop();
+        const el = lab?.control;
+        if (!el) throw new Error(`no control labelled ${l}`);
+        const hm = document.querySelector('[data-testid=heatmap-cells]');
+        const grid = document.querySelector('[data-testid=grid-cells]');
+        const p0 = Number(hm.dataset.painted);
+        const g0 = Number(grid.dataset.painted);
+        let t0;
+        if (el.tagName === 'SELECT') {
+          t0 = performance.now();
+          el.value = v;
+          el.dispatchEvent(new Event('change', { bubbles: true }));
+        } else if (el.type === 'range') {
+          t0 = performance.now();
+          Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(el, v);
+          el.dispatchEvent(new Event('input', { bubbles: true }));
+        } else {
+          // A number field commits on Enter: type the value first (React sees it through the
+          // native setter), let React render it, then time from the Enter.
+          Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(el, v);
+          el.dispatchEvent(new Event('input', { bubbles: true }));
+          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+          t0 = performance.now();
+          el.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+        }
+        return new Promise((resolve, reject) => {
+          const tick = () => {
+            if (Number(hm.dataset.painted) > p0 && Number(grid.dataset.painted) > g0) requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0));
+            else if (performance.now() - t0 > 120_000) reject(new Error(`no redraw within 120 s after ${l} = ${v}`));
+            else setTimeout(tick, 1);
+          };
+          tick();
+        });
+      },
+      [label, value],
+    );
+  const rows = [];
+  const row = async (what, label, values) => {
+    const runs = [];
+    for (const v of values) runs.push(await change(label, v));
+    const s = [...runs].sort((a, b) => a - b);
+    rows.push({ what, medianMs: s[Math.floor((s.length - 1) / 2)], runs });
+  };
+  await open('pgqa');
+  await row('PGQA seed, new (attention cached, noise recomputed)', 'Seed', ['2', '3', '4', '5']);
+  await open('kdgqa');
+  await row('KDGQA min-max → proportional, new (only the query heads that moved are computed)', 'Allocation', ['proportional']);
+  await row('KDGQA proportional ↔ min-max, seen (every head reused)', 'Allocation', ['minmax', 'proportional', 'minmax']);
+  await row('KDGQA group count, new (pooling and attention recomputed)', 'KV heads (groups) G', ['8', '4', '2']);
+  await open('dgqa');
+  await row('DGQA step shown, earlier step (new input: reference and method computed)', 'Step shown', ['3', '1']);
+  await open('gqa');
+  await row('GQA group count, new', 'KV heads (groups) G', ['8', '4', '2']);
+  await row('GQA group count, seen', 'KV heads (groups) G', ['16', '8', '4']);
+  const m = await gp.evaluate(() => document.querySelector('.grouping .muted.small')?.textContent);
+  await gb.close();
+  return { N: 1024, H: 32, d: 32, backend: 'wasm', rows, lastMethodMs: m };
+}
+
 const b = await launch();
 const page = await b.context.newPage();
 page.setDefaultTimeout(600_000);

@@ -23,6 +23,7 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 interface Pending {
   key: string;
   req: EngineRequest;
+  cache: boolean;
   resolve: (o: Outcome) => void;
   reject: (e: Error) => void;
 }
@@ -113,8 +114,9 @@ export class ComputeClient {
   /**
    * Computes attention for `key` (a deterministic description of the request). A cached key
    * answers at once; otherwise the request runs next, replacing any request still waiting.
+   * `cache: false` leaves the result out of the cache (the caller keeps it elsewhere).
    */
-  request(key: string, req: EngineRequest): Promise<Outcome> {
+  request(key: string, req: EngineRequest, opts: { cache?: boolean } = {}): Promise<Outcome> {
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key); // refresh its place in the LRU order
@@ -126,7 +128,7 @@ export class ComputeClient {
       return Promise.resolve({ status: 'done', key, result: hit, cached: true });
     }
     return new Promise<Outcome>((resolve, reject) => {
-      const p: Pending = { key, req, resolve, reject };
+      const p: Pending = { key, req, resolve, reject, cache: opts.cache ?? true };
       if (!this.running) this.start(p);
       else {
         if (this.queued) this.queued.resolve({ status: 'superseded', key: this.queued.key });
@@ -140,7 +142,7 @@ export class ComputeClient {
     this.send({ kind: 'attention', req: p.req })
       .then((reply) => {
         if (reply.ok && reply.kind === 'attention') {
-          this.remember(p.key, reply.result);
+          if (p.cache) this.remember(p.key, reply.result);
           p.resolve({ status: 'done', key: p.key, result: reply.result, cached: false });
         } else if (!reply.ok) p.reject(new Error(reply.error));
         else p.reject(new Error('unexpected reply from the compute worker'));

@@ -11,6 +11,11 @@ export function poolHeads(t: Tensor, G: number, what = 'KV heads'): Tensor {
   if (!Number.isInteger(G) || G < 1) throw new ShapeError(`the group count must be a whole number ≥ 1; got ${G}`);
   if (Hs % G !== 0) throw new ShapeError(`${Hs} ${what} cannot be pooled into ${G} groups evenly: the group count must divide ${Hs} (try ${divisorList(Hs)})`);
   if (G === Hs) return t;
+  // Parameter changes re-plan on the same input: pool each (input, G) once.
+  let memo = pooled.get(t.data);
+  if (!memo) pooled.set(t.data, (memo = new Map()));
+  const hit = memo.get(G);
+  if (hit) return hit;
   const r = Hs / G;
   const L = N * c;
   const out = new Float32Array(G * L);
@@ -23,8 +28,13 @@ export function poolHeads(t: Tensor, G: number, what = 'KV heads'): Tensor {
     }
     for (let i = 0; i < L; i++) out[o + i] = Math.fround(out[o + i] / r);
   }
-  return { shape: [G, N, c], data: out };
+  const res = { shape: [G, N, c], data: out };
+  memo.set(G, res);
+  return res;
 }
+
+const pooled = new WeakMap<Float32Array, Map<number, Tensor>>();
+const disagreements = new WeakMap<Float32Array, Map<number, number[]>>();
 
 function divisorList(n: number): string {
   const ds: number[] = [];
@@ -93,6 +103,16 @@ export function gatherHeads(t: Tensor, idx: number[]): Tensor {
  * cosine distance between the original key heads pooled into it (0 when a group has one head).
  */
 export function groupDisagreement(k: Tensor, G: number): number[] {
+  let memo = disagreements.get(k.data);
+  if (!memo) disagreements.set(k.data, (memo = new Map()));
+  const hit = memo.get(G);
+  if (hit) return hit;
+  const out = disagreementOf(k, G);
+  memo.set(G, out);
+  return out;
+}
+
+function disagreementOf(k: Tensor, G: number): number[] {
   const [Hs, N, c] = k.shape;
   const r = Hs / G;
   const L = N * c;

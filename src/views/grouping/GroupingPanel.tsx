@@ -23,7 +23,12 @@ export function GroupingPanel() {
             {m.caveats.some((c) => /illustrative/.test(c)) ? 'partly illustrative' : m.verified === 'code' ? 'checked against the official code' : m.verified}
           </span>
         ) : null}
-        {m ? <span className="muted small">{m.ms.toFixed(0)} ms</span> : null}
+        {m ? (
+          <span className="muted small" data-testid="method-time">
+            {m.ms.toFixed(0)} ms · {m.computedHeads === 0 ? 'every head reused' : `${m.computedHeads} of ${m.queryHeads} heads computed`}
+            {m.computedHeads > 0 && m.computedHeads < m.queryHeads ? ', the others reused (same query and KV head as before)' : ''}
+          </span>
+        ) : null}
       </header>
       <div className="grouping-body">
         <AssignmentDiagram />

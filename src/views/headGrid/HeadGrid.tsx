@@ -64,6 +64,7 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
       const label = tile >= 100 ? `head ${h}${sq}${grouped ? ` · kv ${kv}` : ''}` : `${h}${sq}${grouped ? `→${kv}` : ''}`;
       ctx.fillText(label, o.x * dpr, (o.y - 2) * dpr);
     });
+    c.dataset.painted = String(Number(c.dataset.painted ?? 0) + 1);
   }, [specs, result, cols, tile, W, Ht, n, dpr, compare]);
 
   const drawOverlay = useCallback(() => {
@@ -119,7 +120,7 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
       </header>
       <div ref={wrap} className="grid-body">
         <div className="grid-stage" style={{ width: W, height: Ht }}>
-          <canvas ref={cells} className="layer cells" />
+          <canvas ref={cells} className="layer cells" data-testid="grid-cells" />
           <canvas
             ref={overlay}
             className="layer overlay"

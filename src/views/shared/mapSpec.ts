@@ -67,18 +67,26 @@ export function rowPeakScale(data: Float32Array, offset: number, rows: number, c
   return out;
 }
 
-const diffs = new WeakMap<Float32Array, Map<number, Float32Array>>();
+const diffs = new WeakMap<MethodView, Map<number, Float32Array>>();
+
+/** Where method head j's map lives: its own array when the method kept maps per head. */
+export function methodHead(m: MethodView, j: number, n2: number, scores = false): { data: Float32Array; offset: number } | null {
+  const per = scores ? m.headScores : m.headWeights;
+  if (per) return { data: per[j], offset: 0 };
+  const flat = scores ? m.scores : m.weights;
+  return flat ? { data: flat, offset: j * n2 } : null;
+}
 
 /** Method weights of source head h minus the reference weights of h `[N, N]` (memoised per result). */
 export function diffHead(m: MethodView, h: number, n2: number): Float32Array {
-  let cache = diffs.get(m.weights);
-  if (!cache) diffs.set(m.weights, (cache = new Map()));
+  let cache = diffs.get(m);
+  if (!cache) diffs.set(m, (cache = new Map()));
   let d = cache.get(h);
   if (!d) {
     d = new Float32Array(n2);
-    const a = m.slotOf[h] * n2;
+    const { data, offset: a } = methodHead(m, m.slotOf[h], n2)!;
     const b = h * n2;
-    for (let i = 0; i < n2; i++) d[i] = m.weights[a + i] - m.refWeights[b + i];
+    for (let i = 0; i < n2; i++) d[i] = data[a + i] - m.refWeights[b + i];
     cache.set(h, d);
   }
   return d;
@@ -121,7 +129,10 @@ export function shownArrays(r: ViewResult, h: number, compare: Compare): { weigh
     const same = m.refWeights === r.weights;
     return { weights: m.refWeights, scores: same ? r.scores : null, offset: h * n2, which: 'reference' };
   }
-  return { weights: m.weights, scores: m.scores ?? null, offset: m.slotOf[h] * n2, which: 'method' };
+  const w = methodHead(m, m.slotOf[h], n2)!;
+  const sc = methodHead(m, m.slotOf[h], n2, true);
+  // Per-head maps start at 0 of their own array; the scores, when kept, are laid out the same way.
+  return { weights: w.data, scores: sc?.data ?? null, offset: w.offset, which: 'method' };
 }
 
 /**
@@ -138,12 +149,18 @@ export function compareSpec(r: ViewResult, h: number, mode: MapMode, seq: Sequen
   }
   const shown = shownArrays(r, h, compare);
   if (shown.which === 'reference' && !methodActive(r)) return mapSpec(r, h, mode, seq, range);
-  const view: ViewResult = { ...r, H: shown.which === 'method' ? r.method!.queryHeads : r.H, weights: shown.weights, scores: shown.scores ?? shown.weights };
-  const headOf = shown.offset / n2;
-  const effMode = mode === 'scores' && !shown.scores ? 'weights' : mode;
+  // One head's own array is a one-head result; a shared scale needs every head, so it reads the joined maps.
+  const perHead = shown.which === 'method' && !!r.method!.headWeights;
+  const joined = perHead && range === 'all';
+  const weights = joined ? r.method!.weights : shown.weights;
+  const scores = joined ? (r.method!.scores ?? null) : shown.scores;
+  const H = shown.which === 'method' ? (perHead && !joined ? 1 : r.method!.queryHeads) : r.H;
+  const view: ViewResult = { ...r, H, weights, scores: scores ?? weights };
+  const headOf = joined ? r.method!.slotOf[h] : shown.offset / n2;
+  const effMode = mode === 'scores' && !scores ? 'weights' : mode;
   const spec = mapSpec(view, headOf, effMode, seq, range);
   const who = shown.which === 'method' ? r.method!.label.split(' (')[0] : 'reference';
-  const note = mode === 'scores' && !shown.scores ? ' — scores are not available for this map, weights shown' : '';
+  const note = mode === 'scores' && !scores ? ' — scores are not available for this map, weights shown' : '';
   return { ...spec, label: `${who}: ${spec.label}${note}` };
 }
 
