@@ -156,7 +156,7 @@ async function groupingBench() {
   await row('DGQA step shown, earlier step (new input: reference and method computed)', 'Step shown', ['3', '1']);
   await open('gqa');
   await row('GQA group count, new', 'KV heads (groups) G', ['8', '4', '2']);
-  // The per-head cache (256 MiB) holds two configurations of 32 heads at N = 1024: going back to
+  // The per-head cache (320 MiB) holds two configurations of 32 heads at N = 1024: going back to
   // the one before is a reuse; an older one has been evicted and is computed again.
   await row('GQA back to the previous group count (every head reused)', 'KV heads (groups) G', ['4', '2', '4']);
   const m = await gp.evaluate(() => document.querySelector('.grouping .muted.small')?.textContent);

@@ -1,6 +1,7 @@
 import type { BackendName } from './backends';
 import type { EngineRequest, EngineResult, ProbeResult } from './engine';
 import type { FromWorker, ToWorker } from './protocol';
+import { ByteLru } from '../core/lru';
 
 /** What a request came to: a result, or replaced by a newer request before it ran. */
 export type Outcome = { status: 'done'; key: string; result: EngineResult; cached: boolean } | { status: 'superseded'; key: string };
@@ -44,15 +45,13 @@ export class ComputeClient {
   private replies = new Map<number, (m: FromWorker) => void>();
   private running: Pending | null = null;
   private queued: Pending | null = null;
-  private cache = new Map<string, EngineResult>();
-  private cacheBytes = 0;
-  private readonly budget: number;
+  private cache: ByteLru<EngineResult>;
   private readonly config: ToWorker;
   /** Why the worker is not used, when it is not. */
   workerProblem: string | null = null;
 
   constructor(opts: ComputeClientOptions = {}) {
-    this.budget = opts.cacheBytes ?? 512 * 2 ** 20;
+    this.cache = new ByteLru(opts.cacheBytes ?? 512 * 2 ** 20, bytesOf);
     this.config = { id: 0, kind: 'config', forcedFailures: opts.forcedFailures ?? [], fastest: opts.fastest ?? null, warm: opts.warm ?? null };
     const wantWorker = opts.worker ?? typeof Worker !== 'undefined';
     if (wantWorker) {
@@ -119,8 +118,6 @@ export class ComputeClient {
   request(key: string, req: EngineRequest, opts: { cache?: boolean } = {}): Promise<Outcome> {
     const hit = this.cache.get(key);
     if (hit) {
-      this.cache.delete(key); // refresh its place in the LRU order
-      this.cache.set(key, hit);
       if (this.queued) {
         this.queued.resolve({ status: 'superseded', key: this.queued.key });
         this.queued = null;
@@ -142,7 +139,7 @@ export class ComputeClient {
     this.send({ kind: 'attention', req: p.req })
       .then((reply) => {
         if (reply.ok && reply.kind === 'attention') {
-          if (p.cache) this.remember(p.key, reply.result);
+          if (p.cache) this.cache.set(p.key, reply.result);
           p.resolve({ status: 'done', key: p.key, result: reply.result, cached: false });
         } else if (!reply.ok) p.reject(new Error(reply.error));
         else p.reject(new Error('unexpected reply from the compute worker'));
@@ -154,18 +151,6 @@ export class ComputeClient {
         this.queued = null;
         if (next) this.start(next);
       });
-  }
-
-  private remember(key: string, r: EngineResult): void {
-    const b = bytesOf(r);
-    if (b > this.budget) return;
-    this.cache.set(key, r);
-    this.cacheBytes += b;
-    for (const [k, v] of this.cache) {
-      if (this.cacheBytes <= this.budget) break;
-      this.cache.delete(k);
-      this.cacheBytes -= bytesOf(v);
-    }
   }
 
   /** Measures every backend (see `probe` in the engine); `auto` then uses the fastest. */

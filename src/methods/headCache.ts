@@ -1,3 +1,5 @@
+import { ByteLru } from '../core/lru';
+
 /** One query head's attention, kept so that a new allocation recomputes only the heads that moved. */
 export interface HeadEntry {
   weights: Float32Array;
@@ -9,46 +11,13 @@ export interface HeadEntry {
 }
 
 /**
- * A least-recently-used cache of per-head results, bounded in bytes. KDGQA and DGQA move a few
- * query heads between KV heads when a parameter changes; with this cache only those heads are
- * computed again (each head's map depends only on its query head and the KV head it reads).
+ * Per-head results, least recently used first out, bounded in bytes (default 320 MiB: two
+ * configurations of 32 heads at N = 1024, 132 MB each, so going back to the previous one is free). KDGQA and
+ * DGQA move a few query heads between KV heads when a parameter changes; with this cache only
+ * those heads are computed again (a head's map depends only on its query head and its KV head).
  */
-export class HeadCache {
-  private map = new Map<string, HeadEntry>();
-  private bytes = 0;
-  constructor(private readonly budget = 256 * 2 ** 20) {}
-
-  private static size(e: HeadEntry): number {
-    return e.weights.byteLength + e.output.byteLength + (e.scores?.byteLength ?? 0);
-  }
-
-  get(key: string): HeadEntry | undefined {
-    const e = this.map.get(key);
-    if (e) {
-      this.map.delete(key);
-      this.map.set(key, e);
-    }
-    return e;
-  }
-
-  set(key: string, e: HeadEntry): void {
-    const old = this.map.get(key);
-    if (old) {
-      this.bytes -= HeadCache.size(old);
-      this.map.delete(key);
-    }
-    const b = HeadCache.size(e);
-    if (b > this.budget) return;
-    this.map.set(key, e);
-    this.bytes += b;
-    for (const [k, v] of this.map) {
-      if (this.bytes <= this.budget) break;
-      this.map.delete(k);
-      this.bytes -= HeadCache.size(v);
-    }
-  }
-
-  get size(): number {
-    return this.map.size;
+export class HeadCache extends ByteLru<HeadEntry> {
+  constructor(budget = 320 * 2 ** 20) {
+    super(budget, (e) => e.weights.byteLength + e.output.byteLength + (e.scores?.byteLength ?? 0));
   }
 }

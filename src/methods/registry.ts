@@ -3,7 +3,7 @@ import { divisorsOf } from '../core/numeric';
 import { mulberry32 } from '../core/prng';
 import { contiguousMapping, frobeniusNorms, groupDisagreement, mappingFromAllocation, poolHeads } from './heads';
 import { dgqaTimeline, kdgqaAllocation, type DgqaVariant, type KdgqaMode } from './allocation';
-import { meanStd, pgqaPerturb } from './pgqa';
+import { pgqaPerturb } from './pgqa';
 import type { MethodDescriptor, MethodDims, MethodPlan, ParamSpec, Params, PlanInput } from './types';
 
 const KEY_DRIVEN = 'Khan et al. 2024, "Beyond Uniform Query Distribution: Key-Driven Grouped Query Attention", arXiv 2408.08454';
@@ -220,11 +220,8 @@ const pgqa: MethodDescriptor = {
         'Converted by mean pooling without uptraining.',
       ],
       post: (output, N, dv) => {
-        const { out, noise } = pgqaPerturb(output, H, G, N, dv, mulberry32(seed));
-        const L = N * dv;
-        const before = Array.from({ length: H }, (_, h) => meanStd(output, h * L, L));
-        const after = Array.from({ length: H }, (_, h) => meanStd(out, h * L, L));
-        return { output: out, detail: { pgqa: { clean: output, noise, meanBefore: before.map((s) => s.mean), stdBefore: before.map((s) => s.std), meanAfter: after.map((s) => s.mean), stdAfter: after.map((s) => s.std) } } };
+        const r = pgqaPerturb(output, H, G, N, dv, mulberry32(seed));
+        return { output: r.out, detail: { pgqa: { clean: output, noise: r.noise, meanBefore: r.meanBefore, stdBefore: r.stdBefore, meanAfter: r.meanAfter, stdAfter: r.stdAfter } } };
       },
     });
   },

@@ -68,3 +68,16 @@ export function Checkbox({ label, checked, onChange }: { label: string; checked:
     </label>
   );
 }
+
+/** A row of mutually exclusive buttons (an ARIA radio group); store-agnostic. */
+export function Segmented<T extends string>({ label, value, options, onChange }: { label: string; value: T; options: readonly (readonly [T, string])[]; onChange: (v: T) => void }) {
+  return (
+    <div className="seg" role="radiogroup" aria-label={label}>
+      {options.map(([v, text]) => (
+        <button key={v} role="radio" aria-checked={value === v} className={value === v ? 'on' : ''} onClick={() => onChange(v)}>
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}

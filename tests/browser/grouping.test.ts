@@ -33,6 +33,8 @@ describe('grouped heads in Chromium', () => {
     const err = Number((await page.locator('[data-testid=metric-relfrob] .big').textContent())!.trim());
     expect(err).toBeGreaterThan(0);
     expect(await page.locator('.caveats').textContent()).toMatch(/arXiv 2408\.08454/);
+    // Pooling 8 key heads into 4 groups: each group's disagreement is shown.
+    expect(await page.locator('[data-testid=disagreement]').textContent()).toMatch(/kv0 \d\.\d\d · kv1 \d\.\d\d · kv2 \d\.\d\d · kv3 \d\.\d\d/);
     await shot(page, 'grouping-kdgqa');
     expect(errors).toEqual([]);
     await page.close();

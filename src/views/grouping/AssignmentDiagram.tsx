@@ -38,11 +38,11 @@ export function AssignmentDiagram() {
       const slotHead = Array.from({ length: H }, (_, h) => (h % per === 0 ? m.slotOf[h] : -1));
       const bars = m.detail.change ?? m.detail.norms ?? null;
       const barLabel = m.detail.change ? (m.params.variant === 'ema' ? 'EMA weight w' : 'norm change |cache − m|') : m.detail.norms ? (m.detail.normsLabel ?? 'key norm') : null;
-      return { H, slotHead, mapping: m.mapping, G: m.kvHeads, allocation: m.allocation, bars, barLabel, sqa: m.queryHeads !== H, norms: m.detail.change ? m.detail.norms : undefined, raw: m.detail.raw };
+      return { H, slotHead, mapping: m.mapping, G: m.kvHeads, allocation: m.allocation, bars, barLabel, sqa: m.queryHeads !== H, norms: m.detail.change ? m.detail.norms : undefined, raw: m.detail.raw, disagreement: m.detail.disagreement };
     }
     const alloc = new Array<number>(result.Hkv).fill(0);
     for (const g of result.mapping) alloc[g]++;
-    return { H, slotHead: Array.from({ length: H }, (_, h) => h), mapping: result.mapping, G: result.Hkv, allocation: alloc, bars: null, barLabel: null, sqa: false, norms: undefined, raw: undefined };
+    return { H, slotHead: Array.from({ length: H }, (_, h) => h), mapping: result.mapping, G: result.Hkv, allocation: alloc, bars: null, barLabel: null, sqa: false, norms: undefined, raw: undefined, disagreement: undefined };
   }, [result]);
 
   const lay = model ? layoutAssignment({ slots: model.H, slotHead: model.slotHead, mapping: model.mapping, kvHeads: model.G, width }) : null;
@@ -121,6 +121,12 @@ export function AssignmentDiagram() {
       <p className="muted small">
         Allocation {model.allocation.join(' : ')} ({model.H} {model.sqa ? 'nominal slots' : 'query heads'} over {model.G} KV head{model.G === 1 ? '' : 's'}). {model.allocation.some((a) => a === 0) ? 'Dashed KV heads serve no query head: their keys and values are computed and cached for nothing.' : ''}
       </p>
+      {model.disagreement && model.disagreement.some((x) => x > 0) ? (
+        <p className="muted small" data-testid="disagreement">
+          Within-group disagreement (mean pairwise cosine distance between the original key heads pooled into each KV head; higher means pooling changes the maps more):{' '}
+          {model.disagreement.map((x, g) => `kv${g} ${x.toFixed(2)}`).join(' · ')}
+        </p>
+      ) : null}
     </div>
   );
 }

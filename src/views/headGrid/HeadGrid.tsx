@@ -3,6 +3,7 @@ import { tileAt, tileOrigin } from '../../core/layout';
 import { activeCell } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
 import { useElementWidth } from '../../ui/useElementWidth';
+import { Segmented } from '../../ui/controls';
 import { compareSpec, kvShown } from '../shared/mapSpec';
 import { methodActive } from '../../state/result';
 import { paintMap, prepareCanvas } from '../shared/paint';
@@ -105,18 +106,15 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
     <section className="view head-grid" aria-label="all heads">
       <header className="view-head">
         <h2>All heads</h2>
-        <div className="seg" role="radiogroup" aria-label="grid colour scale">
-          {(
-            [
-              ['perHead', 'scale per head'],
-              ['shared', 'shared scale'],
-            ] as const
-          ).map(([m, label]) => (
-            <button key={m} role="radio" aria-checked={gridScale === m} className={gridScale === m ? 'on' : ''} onClick={() => setView({ gridScale: m })}>
-              {label}
-            </button>
-          ))}
-        </div>
+        <Segmented
+          label="grid colour scale"
+          value={gridScale}
+          options={[
+            ['perHead', 'scale per head'],
+            ['shared', 'shared scale'],
+          ]}
+          onChange={(g) => setView({ gridScale: g })}
+        />
       </header>
       <div ref={wrap} className="grid-body">
         <div className="grid-stage" style={{ width: W, height: Ht }}>

@@ -3,6 +3,7 @@ import { cellAt, IDENTITY, visibleWindow, type ZoomTransform } from '../../core/
 import { activeCell } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
 import { useZoom } from '../../ui/useZoom';
+import { Segmented } from '../../ui/controls';
 import { useElementWidth } from '../../ui/useElementWidth';
 import { compareSpec, kvShown, shownArrays } from '../shared/mapSpec';
 import { methodActive } from '../../state/result';
@@ -147,33 +148,27 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
           {methodActive(result) ? <small> · {compare === 'diff' ? 'difference' : compare === 'reference' ? 'reference' : result.method.label.split(' (')[0]}</small> : null}
         </h2>
         {methodActive(result) ? (
-          <div className="seg" role="radiogroup" aria-label="compare with the reference">
-            {(
-              [
-                ['method', result.method.label.split(' (')[0]],
-                ['reference', 'reference'],
-                ['diff', 'difference'],
-              ] as const
-            ).map(([m, label]) => (
-              <button key={m} role="radio" aria-checked={compare === m} className={compare === m ? 'on' : ''} onClick={() => setView({ compare: m })}>
-                {label}
-              </button>
-            ))}
-          </div>
+          <Segmented
+            label="compare with the reference"
+            value={compare}
+            options={[
+              ['method', result.method.label.split(' (')[0]],
+              ['reference', 'reference'],
+              ['diff', 'difference'],
+            ]}
+            onChange={(c) => setView({ compare: c })}
+          />
         ) : null}
-        <div className="seg" role="radiogroup" aria-label="map shows">
-          {(
-            [
-              ['weights', 'weights'],
-              ['scores', 'scores'],
-              ['logWeights', 'log weights'],
-            ] as const
-          ).map(([m, label]) => (
-            <button key={m} role="radio" aria-checked={mode === m} className={mode === m ? 'on' : ''} onClick={() => setView({ mode: m })}>
-              {label}
-            </button>
-          ))}
-        </div>
+        <Segmented
+          label="map shows"
+          value={mode}
+          options={[
+            ['weights', 'weights'],
+            ['scores', 'scores'],
+            ['logWeights', 'log weights'],
+          ]}
+          onChange={(m) => setView({ mode: m })}
+        />
         <div className="zoom-buttons">
           <button onClick={() => zoom.zoomBy(2)} aria-label="zoom in">+</button>
           <button onClick={() => zoom.zoomBy(0.5)} aria-label="zoom out">−</button>
