@@ -87,6 +87,14 @@ describe('grouped heads in Chromium', () => {
     expect(await page.locator('.stats-table tbody tr').count()).toBe(6);
     expect(errors).toEqual([]);
     await page.close();
+    // A link naming a method that does not exist: a notice, and the source's attention (MHA).
+    const other = await openPage(env, '?v=1&h=4&kv=4&method=nosuch&mp.groups=2');
+    await painted(other.page);
+    await other.page.waitForSelector('.messages', { timeout: 60_000 });
+    expect(await other.page.locator('.messages').textContent()).toMatch(/There is no method "nosuch"/);
+    expect(await other.page.getByLabel('Method', { exact: true }).inputValue()).toBe('mha');
+    expect(other.errors).toEqual([]);
+    await other.page.close();
   });
 
   it('hovering a query head in the assignment links the head grid and the statistics; clicking selects it', async () => {
