@@ -11,6 +11,7 @@ import { LIMITS } from '../state/defaults';
 import { getMethod } from '../methods/registry';
 import { runGrouping, type Attend, type AttendResult } from '../methods/run';
 import { HeadCache } from '../methods/headCache';
+import { ByteLru } from '../core/lru';
 import type { QKV } from '../core/tensor';
 import type { SyntheticSpec } from '../core/synthetic';
 import type { ComputePlan } from '../state/request';
@@ -33,20 +34,10 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
   const headCache = new HeadCache();
   // Synthetic inputs of recent plans (the source and DGQA's steps), so that a method parameter
   // change does not rebuild them: at N = 1024 and 32 heads one build costs about 0.3 s here.
-  const built = new Map<string, QKV>();
+  const built = new ByteLru<QKV>(LIMITS.dgqaSteps + 2, () => 1);
   const synth = (key: string, spec: SyntheticSpec): QKV => {
     let x = built.get(key);
-    if (x) {
-      built.delete(key);
-      built.set(key, x);
-      return x;
-    }
-    x = syntheticQKV(spec);
-    built.set(key, x);
-    for (const k of built.keys()) {
-      if (built.size <= LIMITS.dgqaSteps + 2) break;
-      built.delete(k);
-    }
+    if (!x) built.set(key, (x = syntheticQKV(spec)));
     return x;
   };
 

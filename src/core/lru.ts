@@ -1,5 +1,6 @@
 /**
- * A least-recently-used map bounded by the bytes of its values (`sizeOf`). A value larger than
+ * A least-recently-used map bounded by the total `sizeOf` of its values (bytes, or 1 per entry
+ * to bound the count). A value larger than
  * the whole budget is not kept. Reading a key makes it the most recent.
  */
 export class ByteLru<V> {

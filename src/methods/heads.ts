@@ -56,11 +56,6 @@ export function frobeniusNorms(t: Tensor): number[] {
   return out;
 }
 
-/** Uniform allocation: H/G query heads per KV head. */
-export function uniformAllocation(H: number, G: number): number[] {
-  return Array.from({ length: G }, () => H / G);
-}
-
 /** Query heads `[start_γ, start_γ + a_γ)` read KV head γ (`torch.split` along the head axis). */
 export function mappingFromAllocation(a: number[]): number[] {
   const out: number[] = [];

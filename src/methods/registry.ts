@@ -1,7 +1,7 @@
 import { ShapeError, type QKV } from '../core/tensor';
 import { divisorsOf } from '../core/numeric';
 import { mulberry32 } from '../core/prng';
-import { contiguousMapping, frobeniusNorms, groupDisagreement, mappingFromAllocation, poolHeads } from './heads';
+import { allocationOf, contiguousMapping, frobeniusNorms, groupDisagreement, mappingFromAllocation, poolHeads } from './heads';
 import { dgqaTimeline, kdgqaAllocation, type DgqaVariant, type KdgqaMode } from './allocation';
 import { pgqaPerturb } from './pgqa';
 import type { MethodDescriptor, MethodDims, MethodPlan, ParamSpec, Params, PlanInput } from './types';
@@ -28,8 +28,7 @@ function num(p: Params, k: string): number {
 function basePlan(x: PlanInput, q: QKV['q'], G: number, mapping: number[], extra: Partial<MethodPlan> = {}): MethodPlan {
   const k = poolHeads(x.input.k, G);
   const v = poolHeads(x.input.v, G);
-  const allocation = new Array<number>(G).fill(0);
-  for (const g of mapping) allocation[g]++;
+  const allocation = allocationOf(mapping, G);
   return {
     q,
     k,

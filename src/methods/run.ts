@@ -1,5 +1,5 @@
 import { attentionDims, fmtShape, ShapeError, type QKV } from '../core/tensor';
-import { contiguousMapping, gatherHeads, isContiguousUniform } from './heads';
+import { gatherHeads, isContiguousUniform } from './heads';
 import { costs, outputError } from './metrics';
 import { normalizeParams } from './params';
 import { getMethod, METHOD_IDS } from './registry';
@@ -225,4 +225,3 @@ async function attendByHead(
   return { headWeights: all.map((e) => e.weights), headScores, output, stats, computed: missing.length };
 }
 
-export { contiguousMapping };
