@@ -4,7 +4,7 @@ import { mulberry32 } from '../core/prng';
 import { allocationOf, contiguousMapping, frobeniusNorms, groupDisagreement, mappingFromAllocation, poolHeads } from './heads';
 import { dgqaTimeline, kdgqaAllocation, type DgqaVariant, type KdgqaMode } from './allocation';
 import { pgqaPerturb } from './pgqa';
-import type { MethodDescriptor, MethodDims, MethodPlan, ParamSpec, Params, PlanInput } from './types';
+import type { MethodDescriptor, MethodDims, MethodPlan, ParamSpec, Params } from './types';
 
 const KEY_DRIVEN = 'Khan et al. 2024, "Beyond Uniform Query Distribution: Key-Driven Grouped Query Attention", arXiv 2408.08454';
 const KEY_DRIVEN_CODE = 'zohaib-khan5040/key-driven-gqa @8fee9d607c';
@@ -25,22 +25,28 @@ function num(p: Params, k: string): number {
   return Number(p[k]);
 }
 
-function basePlan(x: PlanInput, q: QKV['q'], G: number, mapping: number[], extra: Partial<MethodPlan> = {}): MethodPlan {
-  const k = poolHeads(x.input.k, G);
-  const v = poolHeads(x.input.v, G);
-  const allocation = allocationOf(mapping, G);
+/** Uptraining the app cannot do, said once per kind of paper. */
+const NO_UPTRAINING = 'Converted by mean pooling without uptraining: the paper uptrains for 5% of the pre-training steps afterwards, which this app cannot do.';
+const NO_UPTRAINING_VIT = 'Converted by mean pooling without uptraining (the paper uptrains ViTs afterwards).';
+
+/**
+ * The plan every grouping shares: `src`'s K/V heads mean-pooled into G, query heads `q` read
+ * them through `mapping`; `extra` adds or overrides what a method knows more about.
+ */
+function basePlan(src: QKV, q: QKV['q'], G: number, mapping: number[], extra: Partial<MethodPlan> = {}): MethodPlan {
+  const { detail, ...rest } = extra;
   return {
     q,
-    k,
-    v,
+    k: poolHeads(src.k, G),
+    v: poolHeads(src.v, G),
     mapping,
-    allocation,
-    slotOf: Array.from({ length: x.dims.H }, (_, h) => h),
-    detail: { disagreement: groupDisagreement(x.input.k, G) },
+    allocation: allocationOf(mapping, G),
+    slotOf: Array.from({ length: src.q.shape[0] }, (_, h) => h),
+    detail: { disagreement: groupDisagreement(src.k, G), ...detail },
     caveats: [],
     step: 0,
     kvKey: `pool${G}`,
-    ...extra,
+    ...rest,
   };
 }
 
@@ -56,7 +62,7 @@ const mha: MethodDescriptor = {
   citation: { paper: 'Vaswani et al. 2017, "Attention Is All You Need"' },
   verified: 'paper',
   params: [],
-  plan: (x) => basePlan(x, x.input.q, x.dims.Hs, contiguousMapping(x.dims.H, x.dims.Hs), { kvKey: 'source' }),
+  plan: (x) => basePlan(x.input, x.input.q, x.dims.Hs, contiguousMapping(x.dims.H, x.dims.Hs), { kvKey: 'source' }),
 };
 
 const mqa: MethodDescriptor = {
@@ -67,9 +73,7 @@ const mqa: MethodDescriptor = {
   citation: { paper: 'Shazeer 2019, "Fast Transformer Decoding: One Write-Head is All You Need"; conversion: Ainslie et al. 2023, arXiv 2305.13245', code: KEY_DRIVEN_CODE + ' modules/attention/gqa.py' },
   verified: 'code',
   params: [],
-  plan: (x) => basePlan(x, x.input.q, 1, new Array<number>(x.dims.H).fill(0), {
-    caveats: ['Converted by mean pooling without uptraining: the paper uptrains for 5% of the pre-training steps afterwards, which this app cannot do.'],
-  }),
+  plan: (x) => basePlan(x.input, x.input.q, 1, contiguousMapping(x.dims.H, 1), { caveats: [NO_UPTRAINING] }),
 };
 
 const gqa: MethodDescriptor = {
@@ -83,9 +87,7 @@ const gqa: MethodDescriptor = {
   plan: (x, p) => {
     const G = num(p, 'groups');
     checkGroups(x.dims.H, G);
-    return basePlan(x, x.input.q, G, contiguousMapping(x.dims.H, G), {
-      caveats: ['Converted by mean pooling without uptraining: the paper uptrains for 5% of the pre-training steps afterwards, which this app cannot do.'],
-    });
+    return basePlan(x.input, x.input.q, G, contiguousMapping(x.dims.H, G), { caveats: [NO_UPTRAINING] });
   },
 };
 
@@ -117,15 +119,13 @@ const kdgqa: MethodDescriptor = {
     const norms = frobeniusNorms(k);
     const mode = String(p.mode) as KdgqaMode;
     const r = kdgqaAllocation(norms, x.dims.H, mode);
-    const caveats = ['Converted by mean pooling without uptraining (the paper uptrains ViTs afterwards).'];
+    const caveats = [NO_UPTRAINING_VIT];
     if (mode === 'proportional') caveats.push('Proportional mode is not what the code does (it min-max scales the norms first): illustrative.');
     if (r.fallback) caveats.push('All key norms are equal, so the code would divide 0 by 0; a uniform split is shown instead (illustrative, ALGORITHMS.md §2.1).');
-    return {
-      ...basePlan(x, x.input.q, G, mappingFromAllocation(r.a)),
-      allocation: r.a,
-      detail: { norms, normsLabel: 'key norm ‖K‖_F', raw: r.raw ?? undefined, fallback: r.fallback, disagreement: groupDisagreement(x.input.k, G) },
+    return basePlan(x.input, x.input.q, G, mappingFromAllocation(r.a), {
+      detail: { norms, normsLabel: 'key norm ‖K‖_F', raw: r.raw ?? undefined, fallback: r.fallback },
       caveats,
-    };
+    });
   },
 };
 
@@ -180,23 +180,14 @@ const dgqa: MethodDescriptor = {
     });
     const last = timeline[step];
     const shown = x.steps[step];
-    const caveats = ['Converted by mean pooling without uptraining (the paper uptrains ViTs afterwards).'];
+    const caveats = [NO_UPTRAINING_VIT];
     if (timeline.some((t) => t.fallback)) caveats.push('At a step whose weights sum to zero the code would divide 0 by 0; a uniform split is used there instead (illustrative).');
-    const k = poolHeads(shown.k, G);
-    const v = poolHeads(shown.v, G);
-    const mapping = mappingFromAllocation(last.a);
-    return {
-      q: shown.q,
-      k,
-      v,
-      mapping,
-      allocation: last.a,
-      slotOf: Array.from({ length: x.dims.H }, (_, h) => h),
-      detail: { norms: last.m, normsLabel: 'key norm m', change: last.w ?? undefined, timeline, step, disagreement: groupDisagreement(shown.k, G) },
+    return basePlan(shown, shown.q, G, mappingFromAllocation(last.a), {
+      detail: { norms: last.m, normsLabel: 'key norm m', change: last.w ?? undefined, timeline, step },
       caveats,
       step,
       kvKey: `pool${G}@step${step}`,
-    };
+    });
   },
 };
 
@@ -213,11 +204,8 @@ const pgqa: MethodDescriptor = {
     checkGroups(x.dims.H, G);
     const seed = num(p, 'seed');
     const { H } = x.dims;
-    return basePlan(x, x.input.q, G, contiguousMapping(H, G), {
-      caveats: [
-        'The paper\'s abstract says the noise is subtracted from the attention maps; the code subtracts it from the head outputs, which is shown (Quirk K5). The maps equal GQA\'s.',
-        'Converted by mean pooling without uptraining.',
-      ],
+    return basePlan(x.input, x.input.q, G, contiguousMapping(H, G), {
+      caveats: ['The paper\'s abstract says the noise is subtracted from the attention maps; the code subtracts it from the head outputs, which is shown (Quirk K5). The maps equal GQA\'s.', NO_UPTRAINING_VIT],
       post: (output, N, dv) => {
         const r = pgqaPerturb(output, H, G, N, dv, mulberry32(seed));
         return { output: r.out, detail: { pgqa: { clean: output, noise: r.noise, meanBefore: r.meanBefore, stdBefore: r.stdBefore, meanAfter: r.meanAfter, stdAfter: r.stdAfter } } };
@@ -263,14 +251,13 @@ const sqa: MethodDescriptor = {
     if (!Number.isInteger(Hkv) || Hkv < 1 || Hs % Hkv !== 0) throw new ShapeError(`${name} needs ${Hkv} KV heads, which must divide the source's ${Hs} KV heads`);
     if (Hq % Hkv !== 0) throw new ShapeError(`${name}: ${Hq} query heads cannot share ${Hkv} KV heads evenly (Hq must be a multiple of Hkv; the RxNN code does not support Hkv > Hq)`);
     const q = poolHeads(x.input.q, Hq, 'query heads');
-    const plan = basePlan(x, q, Hkv, contiguousMapping(Hq, Hkv), {
+    const plan = basePlan(x.input, q, Hkv, contiguousMapping(Hq, Hkv), {
       slotOf: Array.from({ length: H }, (_, h) => Math.floor(h / (H / Hq))),
       caveats: [
         'A model trained with SQA has Hq query heads of its own; here each one is the mean of H/Hq of the source\'s query heads (an illustrative conversion, not from the paper), and source head h is compared with the SQA head standing in for it.',
       ],
     });
     plan.detail.activeQueryHeads = Hq;
-    plan.kvKey = `pool${Hkv}`;
     return plan;
   },
 };

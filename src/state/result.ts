@@ -38,3 +38,8 @@ export interface MethodView extends MethodRun {
 export function methodActive(r: ViewResult | null): r is ViewResult & { method: MethodView } {
   return !!r?.method && r.method.id !== 'mha';
 }
+
+/** A method's short name for view titles and legends (its label without the parenthesis). */
+export function methodName(m: { label: string }): string {
+  return m.label.split(' (')[0];
+}

@@ -36,14 +36,14 @@ export function layoutAssignment(a: AssignmentInput): AssignmentLayout {
   const top = 26;
   const height = top + a.slots * rowH + 12;
   const qx = 70;
-  const kvx = Math.max(qx + 120, Math.round(a.width * 0.5));
+  const kvx = Math.max(qx + 120, Math.round(a.width * 0.42));
   const qy = Array.from({ length: a.slots }, (_, i) => top + (i + 0.5) * rowH);
   const span = a.slots * rowH;
   const kvH = Math.max(12, Math.min(40, span / a.kvHeads - 6));
   const kvy = Array.from({ length: a.kvHeads }, (_, g) => top + ((g + 0.5) * span) / a.kvHeads);
   const links = a.slotHead.flatMap((m, slot) => (m < 0 ? [] : [{ slot, kv: a.mapping[m], y0: qy[slot], y1: kvy[a.mapping[m]] }]));
   const barX = kvx + 132;
-  const barW = Math.max(40, a.width - barX - 150);
+  const barW = Math.max(60, a.width - barX - 110);
   return { height, rowH, qx, kvx, qy, kvy, kvH, links, barX, barW };
 }
 

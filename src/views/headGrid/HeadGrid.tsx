@@ -5,7 +5,7 @@ import { useQk, useQkStore } from '../../state/react';
 import { useElementWidth } from '../../ui/useElementWidth';
 import { Segmented } from '../../ui/controls';
 import { compareSpec, kvShown } from '../shared/mapSpec';
-import { methodActive } from '../../state/result';
+import { methodActive, methodName } from '../../state/result';
 import { paintMap, prepareCanvas } from '../shared/paint';
 import { drawGridOverlay, GRID_GAP, GRID_LABEL, GRID_PAD } from './drawGridOverlay';
 
@@ -135,7 +135,7 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
       <p className="muted small">
         Click a head to show it large.{' '}
         {methodActive(result)
-          ? `${compare === 'diff' ? 'Differences' : compare === 'reference' ? 'Reference maps' : `${result.method.label.split(' (')[0]} maps`}: ${result.method.queryHeads} query heads over ${result.method.kvHeads} KV heads${tile < 100 ? '; labels read query head → KV head' : ''}.`
+          ? `${compare === 'diff' ? 'Differences' : compare === 'reference' ? 'Reference maps' : `${methodName(result.method)} maps`}: ${result.method.queryHeads} query heads over ${result.method.kvHeads} KV heads${tile < 100 ? '; labels read query head → KV head' : ''}.`
           : result && result.Hkv !== result.H
             ? `${result.H} query heads share ${result.Hkv} KV heads (${result.H / result.Hkv} per group)${tile < 100 ? '; labels read query head → KV head' : ''}.`
             : ''}

@@ -6,7 +6,7 @@ import { useZoom } from '../../ui/useZoom';
 import { Segmented } from '../../ui/controls';
 import { useElementWidth } from '../../ui/useElementWidth';
 import { compareSpec, kvShown, shownArrays } from '../shared/mapSpec';
-import { methodActive } from '../../state/result';
+import { methodActive, methodName } from '../../state/result';
 import { paintMap, prepareCanvas } from '../shared/paint';
 import { Legend } from '../shared/Legend';
 import { fmtValue, showToken } from '../shared/format';
@@ -102,8 +102,8 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
       const ref = shownArrays(r, h, 'reference');
       const w = m.weights[m.offset + cell];
       const w0 = ref.weights[ref.offset + cell];
-      lines.push(`${r.method.label.split(' (')[0]} weight ${fmtValue(w)}   reference ${fmtValue(w0)}   Δ ${fmtValue(w - w0)}`);
-      if (m.scores) lines.push(`${r.method.label.split(' (')[0]} score ${fmtValue(m.scores[m.offset + cell])}`);
+      lines.push(`${methodName(r.method)} weight ${fmtValue(w)}   reference ${fmtValue(w0)}   Δ ${fmtValue(w - w0)}`);
+      if (m.scores) lines.push(`${methodName(r.method)} score ${fmtValue(m.scores[m.offset + cell])}`);
     } else lines.push(`weight ${fmtValue(r.weights[at])}   score ${fmtValue(r.scores[at])}`);
     lines.push(`head ${h} (KV head ${kvShown(r, h, cmp)})`);
     while (el.childElementCount < lines.length) el.appendChild(document.createElement('div'));
@@ -145,14 +145,14 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
         <h2>
           Head {Math.min(head, (result?.H ?? 1) - 1)}
           {result && (result.Hkv !== result.H || methodActive(result)) ? <small> · KV head {kvShown(result, Math.min(head, result.H - 1), compare)}</small> : null}
-          {methodActive(result) ? <small> · {compare === 'diff' ? 'difference' : compare === 'reference' ? 'reference' : result.method.label.split(' (')[0]}</small> : null}
+          {methodActive(result) ? <small> · {compare === 'diff' ? 'difference' : compare === 'reference' ? 'reference' : methodName(result.method)}</small> : null}
         </h2>
         {methodActive(result) ? (
           <Segmented
             label="compare with the reference"
             value={compare}
             options={[
-              ['method', result.method.label.split(' (')[0]],
+              ['method', methodName(result.method)],
               ['reference', 'reference'],
               ['diff', 'difference'],
             ]}

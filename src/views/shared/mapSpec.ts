@@ -1,6 +1,6 @@
 import { finiteRange, type ValueScale } from '../../core/raster';
 import type { ColorMapName, SequentialMap } from '../../core/colormap';
-import { methodActive, type MethodView, type ViewResult } from '../../state/result';
+import { methodActive, type MethodView, type ViewResult, methodName } from '../../state/result';
 import type { Compare, MapMode } from '../../state/types';
 
 /** What one head's map needs to be drawn: its values, their colour scale and the masking rule. */
@@ -145,7 +145,7 @@ export function compareSpec(r: ViewResult, h: number, mode: MapMode, seq: Sequen
     const d = diffHead(r.method, h, n2);
     const [lo, hi] = range === 'head' ? headRange(d, 0, n2) : diffRangeAll(r.method, r.H, n2);
     const m = Math.max(Math.abs(lo), Math.abs(hi));
-    return { data: d, offset: 0, rows: r.N, cols: r.N, scale: { kind: 'diverging', lo: -m || -1e-9, hi: m || 1e-9 }, colormap: 'PuOr', causalOffset: r.causal ? 0 : null, label: `weight difference: ${r.method.label.split(' (')[0]} − reference (largest |Δ| ${+m.toPrecision(3)})` };
+    return { data: d, offset: 0, rows: r.N, cols: r.N, scale: { kind: 'diverging', lo: -m || -1e-9, hi: m || 1e-9 }, colormap: 'PuOr', causalOffset: r.causal ? 0 : null, label: `weight difference: ${methodName(r.method)} − reference (largest |Δ| ${+m.toPrecision(3)})` };
   }
   const shown = shownArrays(r, h, compare);
   if (shown.which === 'reference' && !methodActive(r)) return mapSpec(r, h, mode, seq, range);
@@ -159,7 +159,7 @@ export function compareSpec(r: ViewResult, h: number, mode: MapMode, seq: Sequen
   const headOf = joined ? r.method!.slotOf[h] : shown.offset / n2;
   const effMode = mode === 'scores' && !scores ? 'weights' : mode;
   const spec = mapSpec(view, headOf, effMode, seq, range);
-  const who = shown.which === 'method' ? r.method!.label.split(' (')[0] : 'reference';
+  const who = shown.which === 'method' ? methodName(r.method!) : 'reference';
   const note = mode === 'scores' && !scores ? ' — scores are not available for this map, weights shown' : '';
   return { ...spec, label: `${who}: ${spec.label}${note}` };
 }

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useQk } from '../../state/react';
 import { kvShown, statsShown } from '../shared/mapSpec';
-import { methodActive } from '../../state/result';
+import { methodActive, methodName } from '../../state/result';
 
 type Col = 'head' | 'entropy' | 'distance' | 'sinkMass';
 const COLS: { id: Col; label: string; help: string }[] = [
@@ -34,7 +34,7 @@ export function StatsTable() {
   return (
     <section className="view stats" aria-label="per-head statistics">
       <header className="view-head">
-        <h2>Head statistics{methodActive(result) ? <small> · {compare === 'reference' ? 'reference' : result.method.label.split(' (')[0]}</small> : null}</h2>
+        <h2>Head statistics{methodActive(result) ? <small> · {compare === 'reference' ? 'reference' : methodName(result.method)}</small> : null}</h2>
       </header>
       <table className="stats-table">
         <thead>
