@@ -43,9 +43,11 @@ export function computeStoryResult(source: SourceState, causal: boolean): ViewRe
   return {
     key: JSON.stringify(['story', tokens.length, source.pattern, H, Hkv, d, source.temperature, source.seed, causal]),
     tokens,
+    keyTokens: tokens,
     H,
     Hkv,
     N,
+    Nk: N,
     d,
     causal,
     mapping: headMapping(H, Hkv),
@@ -63,6 +65,7 @@ export function computeStoryResult(source: SourceState, causal: boolean): ViewRe
 export function makeStore(opts: StoryStoreOptions = {}): QkStore {
   const d = DEFAULT_INPUTS;
   const source: SourceState = {
+    ...d.source,
     text: opts.text ?? d.source.text,
     pattern: opts.pattern ?? d.source.pattern,
     heads: opts.heads ?? d.source.heads,

@@ -5,12 +5,16 @@ import { LinkedViews } from './LinkedViews';
 import { StatusBar } from './StatusBar';
 import { Messages } from './Messages';
 import { useKeyboard } from './useKeyboard';
+import { LayoutDialog } from './LayoutDialog';
+import { DropZone } from './DropZone';
 
 /** The QK Scope page: source controls, status, and the linked views. */
 export function App({ store }: { store: QkStore }) {
   useKeyboard(store);
   return (
     <QkProvider store={store}>
+      <DropZone store={store} />
+      <LayoutDialog />
       <div className="app">
         <header className="topbar">
           <h1>

@@ -5,6 +5,8 @@ import { useQk } from '../state/react';
 import { LIMITS } from '../state/defaults';
 import { Checkbox, NumberField, Select, Slider } from '../ui/controls';
 import { MethodControls } from './MethodControls';
+import { SourcePanel } from './SourcePanel';
+import { importedLayer } from '../state/store';
 
 function divisors(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1).filter((x) => n % x === 0);
@@ -18,6 +20,9 @@ export function Controls() {
   const setSource = useQk((s) => s.setSource);
   const setCompute = useQk((s) => s.setCompute);
   const setView = useQk((s) => s.setView);
+  const imported = useQk((s) => s.imported);
+  const layer = importedLayer({ source, imported });
+  const d = layer?.qkv ? layer.qkv.q.shape[2] : source.headDim;
 
   // The text box keeps what the user typed even when it is refused; the store gets it after a pause.
   const [text, setText] = useState(source.text);
@@ -31,7 +36,11 @@ export function Controls() {
 
   return (
     <aside className="controls" aria-label="source and settings">
-      <h2>Source: synthetic teaching example</h2>
+      <h2>Source</h2>
+      <SourcePanel />
+      {layer ? null : (
+        <>
+      <h2>Synthetic teaching example</h2>
       <div className="ctl">
         <label htmlFor="qk-text">Text (split into words and punctuation)</label>
         <textarea id="qk-text" rows={5} value={text} maxLength={LIMITS.maxTextChars} onChange={(e) => onText(e.target.value)} spellCheck={false} />
@@ -65,9 +74,15 @@ export function Controls() {
       />
       <Slider label="Temperature" value={source.temperature} min={0.1} max={4} step={0.05} onChange={(temperature) => setSource({ temperature })} help="divides the pattern's logits: low is sharp, high is diffuse" />
       <NumberField label="Seed" value={source.seed} min={0} max={2 ** 31 - 1} onChange={(v) => setSource({ seed: Math.trunc(v ?? 0) })} />
-      <h2>Attention</h2>
-      <Checkbox label="Causal mask (a query sees only earlier keys)" checked={compute.causal} onChange={(causal) => setCompute({ causal })} />
-      <NumberField label="Scale override (empty = 1/√d)" value={compute.scale} min={0.0001} max={10000} step={0.01} allowEmpty placeholder={`1/√${source.headDim} = ${(1 / Math.sqrt(source.headDim)).toFixed(4)}`} onChange={(scale) => setCompute({ scale })} />
+        </>
+      )}
+      {layer?.weights ? null : (
+        <>
+          <h2>Attention</h2>
+          <Checkbox label="Causal mask (a query sees only earlier keys)" checked={compute.causal} onChange={(causal) => setCompute({ causal })} />
+          <NumberField label="Scale override (empty = 1/√d)" value={compute.scale} min={0.0001} max={10000} step={0.01} allowEmpty placeholder={`1/√${d} = ${(1 / Math.sqrt(d)).toFixed(4)}`} onChange={(scale) => setCompute({ scale })} />
+        </>
+      )}
       <h2>Method: grouped heads</h2>
       <MethodControls />
       <h2>Display</h2>

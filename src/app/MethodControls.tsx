@@ -2,6 +2,8 @@ import { METHODS, getMethod } from '../methods/registry';
 import { choicesOf, defaultOf, normalizeParams, rangeOf } from '../methods/params';
 import type { MethodDims, ParamSpec, ParamValue } from '../methods/types';
 import { useQk } from '../state/react';
+import { importedLayer, sourceShape } from '../state/store';
+import { useShallow } from 'zustand/react/shallow';
 import { LIMITS } from '../state/defaults';
 import { NumberField, Select, Slider } from '../ui/controls';
 
@@ -23,11 +25,15 @@ function ParamControl({ spec, value, dims, onChange }: { spec: ParamSpec; value:
 /** Method picker and the active method's parameters, generated from the registry's schemas. */
 export function MethodControls() {
   const method = useQk((s) => s.method);
+  const shape = useQk(useShallow((s) => sourceShape(s)));
   const source = useQk((s) => s.source);
+  const imported = useQk((s) => s.imported);
+  const weightsOnly = !!importedLayer({ source, imported })?.weights;
   const setMethod = useQk((s) => s.setMethod);
   const setParam = useQk((s) => s.setMethodParam);
   const desc = getMethod(method.id) ?? METHODS[0];
-  const dims: MethodDims = { H: source.heads, Hs: source.kvHeads, N: 0, d: source.headDim, dv: source.headDim, steps: desc.id === 'dgqa' ? LIMITS.dgqaSteps : 1 };
+  if (weightsOnly) return <p className="help muted small" data-testid="methods-need-qk">The methods need queries and keys; this file holds attention weights only. Open a Q/K/V dump (docs/import-formats.md) to run them on a real model.</p>;
+  const dims: MethodDims = { H: shape.H, Hs: shape.Hkv, N: 0, d: shape.d, dv: shape.dv, steps: desc.id === 'dgqa' && !importedLayer({ source, imported }) ? LIMITS.dgqaSteps : 1 };
   const { params } = normalizeParams(desc, dims, method.params);
   const sqaPreset = desc.id === 'sqa' && params.variant !== 'custom';
   return (
@@ -39,8 +45,8 @@ export function MethodControls() {
         .map((p) => (
           <ParamControl key={p.key} spec={p} value={params[p.key]} dims={dims} onChange={(v) => setParam(p.key, v)} />
         ))}
-      {desc.id !== 'mha' && source.kvHeads !== source.heads ? (
-        <p className="help">The source already shares {source.kvHeads} KV heads among {source.heads} query heads; the method pools those. Set KV heads = heads for a multi-head source.</p>
+      {desc.id !== 'mha' && shape.Hkv !== shape.H ? (
+        <p className="help">The source already shares {shape.Hkv} KV heads among {shape.H} query heads; the method pools those.</p>
       ) : null}
     </div>
   );

@@ -23,7 +23,14 @@ export function StatusBar() {
       <span data-testid="backend-used">
         {r ? (
           <>
-            computed on <b>{r.backend}</b> in {r.ms.toFixed(1)} ms ({r.where}) · {r.N} tokens × {r.H} heads
+            {r.backend ? (
+              <>
+                computed on <b>{r.backend}</b> in {r.ms.toFixed(1)} ms ({r.where})
+              </>
+            ) : (
+              <>read from the file (no computation)</>
+            )}{' '}
+            · {r.N === r.Nk ? `${r.N} tokens` : `${r.N} queries × ${r.Nk} keys`} × {r.H} heads
           </>
         ) : d.status === 'computing' ? (
           'computing…'

@@ -5,7 +5,9 @@ import { syntheticQKV } from '../core/synthetic';
 import { headMapping } from '../core/headMap';
 import { planCompute, clampCell } from '../state/request';
 import { encodeState } from '../state/urlCodec';
-import { inputsOf, type QkState, type QkStore } from '../state/store';
+import { importedLayer, inputsOf, type QkState, type QkStore } from '../state/store';
+import { headStats } from '../core/headStats';
+import { tokenCap } from '../state/caps';
 import type { MethodView, ViewResult } from '../state/result';
 import { LIMITS } from '../state/defaults';
 import { getMethod } from '../methods/registry';
@@ -15,6 +17,20 @@ import { ByteLru } from '../core/lru';
 import type { QKV } from '../core/tensor';
 import type { SyntheticSpec } from '../core/synthetic';
 import type { ComputePlan } from '../state/request';
+
+/** One computation the controller asks the client for: the synthetic source or an imported layer's Q/K/V. */
+interface Prepared {
+  key: string;
+  tokens: string[];
+  inputs: () => QKV;
+  /** DGQA's sequence of inputs (the synthetic source redrawn with successive seeds); absent for a file. */
+  steps?: (first: QKV) => QKV[];
+  options: ComputePlan['options'];
+  backend: ComputePlan['backend'];
+  H: number;
+  Hkv: number;
+  d: number;
+}
 
 /** A method's attention request was replaced by a newer one: drop this run quietly. */
 class Superseded extends Error {}
@@ -41,15 +57,82 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
     return x;
   };
 
+  // Per-head statistics of imported weights, computed once per layer.
+  const importedStats = new WeakMap<object, ViewResult['stats']>();
+  const importIds = new WeakMap<object, number>();
+  let importSeq = 0;
+  const importId = (src: object) => {
+    let id = importIds.get(src);
+    if (id === undefined) importIds.set(src, (id = ++importSeq));
+    return id;
+  };
+
+  /**
+   * What to compute for the current inputs: the synthetic source, or the opened file's layer
+   * (its Q/K/V, or — for a file of weights only — nothing, the maps are shown as read).
+   */
+  const prepare = (s: QkState): { prepared: Prepared } | { weightsOnly: ViewResult } | { error: string } => {
+    const layer = importedLayer(s);
+    if (!layer) {
+      const planned = planCompute(s);
+      if (!planned.plan) return { error: planned.error };
+      const { plan } = planned;
+      const spec: SyntheticSpec = plan.spec;
+      return {
+        prepared: {
+          key: plan.key,
+          tokens: plan.tokens,
+          inputs: () => synth(plan.key, spec),
+          steps: (inputs) => Array.from({ length: LIMITS.dgqaSteps }, (_, t) => (t === 0 ? inputs : synth(`${plan.key}|step${t}`, { ...spec, seed: spec.seed + t }))),
+          options: plan.options,
+          backend: plan.backend,
+          H: spec.heads,
+          Hkv: spec.kvHeads,
+          d: spec.headDim,
+        },
+      };
+    }
+    const id = importId(s.imported!);
+    if (layer.weights) {
+      const [H, N, Nk] = layer.weights.shape;
+      let stats = importedStats.get(layer);
+      if (!stats) importedStats.set(layer, (stats = headStats(layer.weights.data, H, N, Nk)));
+      return {
+        weightsOnly: { key: `import:${id}:${s.source.layer}`, tokens: layer.queryTokens, keyTokens: layer.keyTokens, H, Hkv: H, N, Nk, d: 0, causal: layer.causal, mapping: headMapping(H, H), scores: null, weights: layer.weights.data, stats, backend: null, fallbacks: [], ms: 0, where: 'the file' },
+      };
+    }
+    const qkv = layer.qkv!;
+    const pre = s.source.positions === 'preRope' && qkv.qPre && qkv.kPre;
+    const q = pre ? qkv.qPre! : qkv.q;
+    const k = pre ? qkv.kPre! : qkv.k;
+    const [H, N, d] = q.shape;
+    const { cap, why } = tokenCap(s.compute.backend, H);
+    if (N > cap) return { error: `This layer has ${N} tokens, more than the cap of ${cap} for ${H} heads: ${why}. Pick another backend; the last result stays on screen.` };
+    const options = { causal: s.compute.causal, scale: s.compute.scale, layout: 'contiguous' as const };
+    const key = JSON.stringify(['import', id, s.source.layer, pre ? 'pre' : 'captured', options.causal, options.scale, s.compute.backend]);
+    return {
+      prepared: { key, tokens: layer.queryTokens, inputs: () => ({ q, k, v: qkv.v ?? k }), options, backend: s.compute.backend, H, Hkv: k.shape[0], d },
+    };
+  };
+
   const run = async () => {
     const my = ++generation;
     const s = store.getState();
-    const planned = planCompute(s);
-    if (!planned.plan) {
-      s.setDerived({ status: s.derived.result ? 'done' : 'error', error: planned.error });
+    const prep = prepare(s);
+    if ('error' in prep) {
+      s.setDerived({ status: s.derived.result ? 'done' : 'error', error: prep.error });
       return;
     }
-    const { plan } = planned;
+    if ('weightsOnly' in prep) {
+      if (s.method.id !== 'mha') {
+        const desc = getMethod(s.method.id);
+        s.addNotices([`${desc ? desc.label : s.method.id.slice(0, 40)} needs queries and keys; this file holds attention weights only, so the file's attention is shown.`]);
+        s.setMethod('mha');
+      }
+      show(prep.weightsOnly, null);
+      return;
+    }
+    const plan = prep.prepared;
     const autoKey = plan.backend === 'auto' ? `auto:${fastest ?? 'quick-start'}` : plan.backend;
     const key = `${plan.key}|${autoKey}`;
     s.setDerived({ status: 'computing', error: null });
@@ -57,7 +140,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
     let method: MethodView | undefined;
     let methodError: string | null = null;
     /** Runs the store's method on the source; a bad method or parameter becomes a message. */
-    const runMethod = async (plan: ComputePlan, key: string, inputs: QKV, reference: AttendResult): Promise<MethodView | undefined> => {
+    const runMethod = async (inputs: QKV, reference: AttendResult): Promise<MethodView | undefined> => {
       const st = store.getState();
       const desc = getMethod(st.method.id);
       if (!desc) {
@@ -65,8 +148,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
         st.setMethod('mha');
         return undefined;
       }
-      const spec: SyntheticSpec = plan.spec;
-      const steps = desc.id === 'dgqa' ? Array.from({ length: LIMITS.dgqaSteps }, (_, t) => (t === 0 ? inputs : synth(`${plan.key}|step${t}`, { ...spec, seed: spec.seed + t }))) : undefined;
+      const steps = desc.id === 'dgqa' && plan.steps ? plan.steps(inputs) : undefined;
       const attend: Attend = async (r) => {
         // Per-head requests (no key) are kept by the head cache, not by the client's.
         const o = await client.request(r.key ?? `once:${Math.random()}`, {
@@ -98,11 +180,11 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
       }
     };
     try {
-      const inputs = synth(plan.key, plan.spec);
+      const inputs = plan.inputs();
       outcome = await client.request(key, { inputs, options: plan.options, backend: plan.backend, want: { scores: true, weights: true, stats: true, output: true } });
       if (outcome.status === 'done' && store.getState().method.id !== 'mha') {
         const r = outcome.result;
-        method = await runMethod(plan, key, inputs, { weights: r.weights!, output: r.output!, scores: r.scores, stats: r.stats });
+        method = await runMethod(inputs, { weights: r.weights!, output: r.output!, scores: r.scores, stats: r.stats });
       }
     } catch (e) {
       if (e instanceof Superseded || my !== generation) return;
@@ -111,31 +193,40 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
     }
     if (outcome.status === 'superseded' || my !== generation) return;
     const r = outcome.result;
-    const { heads: H, kvHeads: Hkv, headDim: d } = plan.spec;
-    const result: ViewResult = {
-      key,
-      tokens: plan.tokens,
-      H,
-      Hkv,
-      N: plan.tokens.length,
-      d,
-      causal: plan.options.causal ?? true,
-      mapping: headMapping(H, Hkv),
-      scores: r.scores!,
-      weights: r.weights!,
-      stats: r.stats!,
-      backend: r.backend,
-      fallbacks: r.fallbacks,
-      ms: r.ms,
-      where: client.where,
-      method,
-    };
+    const { H, Hkv, d } = plan;
+    show(
+      {
+        key,
+        tokens: plan.tokens,
+        keyTokens: plan.tokens,
+        H,
+        Hkv,
+        N: plan.tokens.length,
+        Nk: plan.tokens.length,
+        d,
+        causal: plan.options.causal ?? true,
+        mapping: headMapping(H, Hkv),
+        scores: r.scores!,
+        weights: r.weights!,
+        stats: r.stats!,
+        backend: r.backend,
+        fallbacks: r.fallbacks,
+        ms: r.ms,
+        where: client.where,
+        method,
+      },
+      methodError,
+    );
+    if (opts.probe !== false && !probing && fastest === null && plan.backend === 'auto') void runProbe();
+  };
+
+  /** Puts a result on screen and keeps the selection inside it. */
+  const show = (result: ViewResult, error: string | null) => {
     const st = store.getState();
     const sel = st.selection;
-    const locked = clampCell(sel.locked, result.N);
-    st.setDerived({ status: 'done', result, error: methodError });
-    if (locked !== sel.locked) store.setState({ selection: { ...sel, locked, hover: clampCell(sel.hover, result.N) } });
-    if (opts.probe !== false && !probing && fastest === null && plan.backend === 'auto') void runProbe();
+    const locked = clampCell(sel.locked, result.N, result.Nk);
+    st.setDerived({ status: 'done', result, error });
+    if (locked !== sel.locked) store.setState({ selection: { ...sel, locked, hover: clampCell(sel.hover, result.N, result.Nk) } });
   };
 
   const runProbe = async () => {
@@ -159,7 +250,8 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
 
   // The method's scores are read back only while the map shows scores.
   const relevant = (a: QkState, b: QkState) =>
-    a.source !== b.source || a.compute !== b.compute || a.method !== b.method || (a.method.id !== 'mha' && (a.view.mode === 'scores') !== (b.view.mode === 'scores'));
+    a.source !== b.source ||
+    a.imported !== b.imported || a.compute !== b.compute || a.method !== b.method || (a.method.id !== 'mha' && (a.view.mode === 'scores') !== (b.view.mode === 'scores'));
   const unsub = store.subscribe((s, prev) => {
     if (relevant(s, prev)) void run();
   });

@@ -159,7 +159,8 @@ const harness = {
       for (let j = 0; j <= i; j++) sum += weights[i * N + j] = Math.random();
       for (let j = 0; j <= i; j++) weights[i * N + j] /= sum;
     }
-    const r = { key: 'bench', tokens: Array.from({ length: N }, (_, i) => `t${i}`), H: 1, Hkv: 1, N, d: 64, causal: true, mapping: [0], scores: weights, weights, stats: { entropy: new Float32Array(1), distance: new Float32Array(1), sinkMass: new Float32Array(1) }, backend: 'cpu', fallbacks: [], ms: 0, where: 'bench' } as ViewResult;
+    const tokens = Array.from({ length: N }, (_, i) => `t${i}`);
+    const r = { key: 'bench', tokens, keyTokens: tokens, H: 1, Hkv: 1, N, Nk: N, d: 64, causal: true, mapping: [0], scores: weights, weights, stats: { entropy: new Float32Array(1), distance: new Float32Array(1), sinkMass: new Float32Array(1) }, backend: 'cpu', fallbacks: [], ms: 0, where: 'bench' } as ViewResult;
     const cells = document.createElement('canvas');
     const overlay = document.createElement('canvas');
     document.body.append(cells, overlay);
@@ -175,7 +176,7 @@ const harness = {
     const hover = await time(() => {
       const ctx = prepareCanvas(overlay, size, size, 1);
       q = (q + 37) % N;
-      drawHeatmapOverlay(ctx, { q, k: (q * 7) % N }, false, N, size, IDENTITY, 1);
+      drawHeatmapOverlay(ctx, { q, k: (q * 7) % N }, false, N, N, size, IDENTITY, 1);
       ctx.getImageData(0, 0, 1, 1);
     }, opts.reps * 5, 20_000);
     cells.remove();

@@ -4,6 +4,7 @@ import { createQkStore } from '../state/store';
 import type { decodeState } from '../state/urlCodec';
 import { App } from './App';
 import { startController } from './controller';
+import { openUrl } from './importer';
 import './app.css';
 
 /** Creates the page's store from the decoded link, wires it to compute, and renders the app. */
@@ -11,4 +12,17 @@ export function mount(root: HTMLElement, client: ComputeClient, decoded: ReturnT
   const store = createQkStore({ ...decoded.inputs, locked: decoded.locked, notices: decoded.messages });
   startController(store, client, { syncUrl: true });
   createRoot(root).render(<App store={store} />);
+  // A link with ?src= reopens its file (same-origin only); the default example shows meanwhile.
+  const url = decoded.inputs.source.url;
+  if (url) {
+    store.getState().setSource({ kind: 'synthetic' });
+    void openUrl(store, url).then(() => {
+      const s = store.getState();
+      if (s.imported && s.source.url === url && decoded.inputs.source.layer < s.imported.layers.length) {
+        s.setSource({ layer: decoded.inputs.source.layer, positions: decoded.inputs.source.positions });
+        s.setView({ head: decoded.inputs.view.head });
+        if (decoded.locked) s.lock(decoded.locked);
+      }
+    });
+  }
 }

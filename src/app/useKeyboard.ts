@@ -13,6 +13,7 @@ export function useKeyboard(store: QkStore): void {
       if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
       const s = store.getState();
       const n = s.derived.result?.N ?? 0;
+      const nk = s.derived.result?.Nk ?? n;
       if (e.key === 'Escape') {
         s.clearSelection();
         return;
@@ -27,7 +28,7 @@ export function useKeyboard(store: QkStore): void {
       e.preventDefault();
       const c = activeCell(s.selection) ?? { q: 0, k: 0 };
       const q = Math.max(0, Math.min(n - 1, c.q + m[0]));
-      const k = Math.max(0, Math.min(n - 1, (c.k ?? q) + m[1]));
+      const k = Math.max(0, Math.min(nk - 1, (c.k ?? Math.min(q, nk - 1)) + m[1]));
       store.setState({ selection: { ...s.selection, locked: { q, k } } });
     };
     window.addEventListener('keydown', onKey);

@@ -44,11 +44,11 @@ export function planCompute(inputs: Inputs): { plan: ComputePlan; error: null } 
   return { plan: { key, tokens, spec, options, backend: c.backend }, error: null };
 }
 
-/** Clamps a locked cell to the token count; null when it cannot point at a token. */
-export function clampCell(c: Cell | null, n: number): Cell | null {
-  if (!c || n < 1) return null;
-  const clamp = (x: number) => (Number.isFinite(x) ? Math.max(0, Math.min(Math.trunc(x), n - 1)) : 0);
-  const q = clamp(c.q);
-  const k = c.k === null ? null : clamp(c.k);
+/** Clamps a locked cell to `n` queries and `nk` keys (default `n`); null when it cannot point at a token. */
+export function clampCell(c: Cell | null, n: number, nk = n): Cell | null {
+  if (!c || n < 1 || nk < 1) return null;
+  const clamp = (x: number, m: number) => (Number.isFinite(x) ? Math.max(0, Math.min(Math.trunc(x), m - 1)) : 0);
+  const q = clamp(c.q, n);
+  const k = c.k === null ? null : clamp(c.k, nk);
   return { q, k };
 }

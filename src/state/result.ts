@@ -5,18 +5,27 @@ import type { MethodDescriptor } from '../methods/types';
 /** A computed result as the views see it (typed arrays; tfjs never leaves compute/). */
 export interface ViewResult {
   key: string;
+  /** Query tokens (rows). */
   tokens: string[];
+  /** Key tokens (columns): the same array as `tokens` for self-attention, the encoder's for cross-attention. */
+  keyTokens: string[];
   H: number;
   Hkv: number;
+  /** Queries (rows of each map). */
   N: number;
+  /** Keys (columns of each map); `N` for self-attention. */
+  Nk: number;
+  /** Head dimension; 0 when the maps were read from a file without Q/K. */
   d: number;
   causal: boolean;
   /** Query head → KV head. */
   mapping: number[];
-  scores: Float32Array;
+  /** Scaled logits `[H, N, Nk]`; null when the source gave weights only (an imported attention file). */
+  scores: Float32Array | null;
   weights: Float32Array;
   stats: { entropy: Float32Array; distance: Float32Array; sinkMass: Float32Array };
-  backend: BackendName;
+  /** The tfjs backend that computed it; null when the maps were read from a file. */
+  backend: BackendName | null;
   fallbacks: BackendFailure[];
   ms: number;
   /** Where tfjs ran: the worker or the main thread. */

@@ -6,6 +6,17 @@ import { DEFAULT_INPUTS, LIMITS } from './defaults';
 import { largestDivisorAtMost } from './urlCodec';
 import type { Cell, ComputeSettings, Inputs, Selection, SourceState, ViewOptions } from './types';
 import type { ViewResult } from './result';
+import type { ArrayLayout, ImportedSource, PendingArray } from '../io/types';
+
+/** An import in progress: reading the file (with progress), or an array waiting for its layout. */
+export interface ImportState {
+  /** File being read, and the fraction read so far (0…1). */
+  reading: { name: string; progress: number; bytes: number } | null;
+  /** An ambiguous array: the dialog shows `pending`, and `finish` builds the source from the confirmed layout. */
+  confirm: { pending: PendingArray; finish: (layout: ArrayLayout) => ImportedSource; url: string | null } | null;
+  /** Why the last import failed (the previous view stays). */
+  error: string | null;
+}
 
 /** Compute status of the derived result. The last good result stays while a new one computes. */
 export interface Derived {
@@ -22,6 +33,12 @@ export interface Derived {
 export interface QkState extends Inputs {
   selection: Selection;
   derived: Derived;
+  /** The file the user opened (its tensors); shown while `source.kind` is 'imported'. */
+  imported: ImportedSource | null;
+  importState: ImportState;
+  /** Shows an opened file: layer 0, head 0, its causal rule; a method that needs Q/K is switched off for weights-only files. */
+  setImported: (src: ImportedSource, url?: string | null) => void;
+  setImportState: (patch: Partial<ImportState>) => void;
   setSource: (patch: Partial<SourceState>) => void;
   setCompute: (patch: Partial<ComputeSettings>) => void;
   setView: (patch: Partial<ViewOptions>) => void;
@@ -56,6 +73,23 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     view: { ...DEFAULT_INPUTS.view, ...init.view },
     selection: { hover: null, locked: init.locked ?? null, hoverHead: null },
     derived: { status: 'idle', result: null, error: null, notices: init.notices ?? [], probe: null },
+    imported: null,
+    importState: { reading: null, confirm: null, error: null },
+    setImported: (src, url = null) =>
+      set((s) => {
+        const first = src.layers[0];
+        const causal = first.qkv ? first.causal : s.compute.causal;
+        return {
+          imported: src,
+          importState: { reading: null, confirm: null, error: null },
+          source: { ...s.source, kind: 'imported', layer: Math.min(s.source.url === url && url ? s.source.layer : 0, src.layers.length - 1), positions: 'captured', url },
+          compute: first.qkv ? { ...s.compute, causal, scale: first.scale } : s.compute,
+          method: src.kind === 'attention' ? { id: 'mha', params: {} } : s.method,
+          view: { ...s.view, head: s.source.url === url && url ? s.view.head : 0, compare: 'method' },
+          selection: { ...s.selection, hover: null, locked: s.source.url === url && url ? s.selection.locked : null },
+        };
+      }),
+    setImportState: (patch) => set((s) => ({ importState: { ...s.importState, ...patch } })),
     setSource: (patch) =>
       set((s) => {
         const source = { ...s.source, ...patch };
@@ -66,14 +100,15 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
         source.headDim = Math.max(1, Math.min(LIMITS.maxHeadDim, Math.round(num(source.headDim, s.source.headDim))));
         source.temperature = Math.max(LIMITS.minTemperature, Math.min(LIMITS.maxTemperature, num(source.temperature, s.source.temperature)));
         source.seed = Math.trunc(num(source.seed, s.source.seed));
-        const view = s.view.head >= source.heads ? { ...s.view, head: source.heads - 1 } : s.view;
+        const heads = headCount({ ...s, source });
+        const view = s.view.head >= heads ? { ...s.view, head: heads - 1 } : s.view;
         return { source, view };
       }),
     setCompute: (patch) => set((s) => ({ compute: { ...s.compute, ...patch } })),
     setView: (patch) =>
       set((s) => {
         const view = { ...s.view, ...patch };
-        view.head = Number.isFinite(view.head) ? Math.max(0, Math.min(s.source.heads - 1, Math.trunc(view.head))) : s.view.head;
+        view.head = Number.isFinite(view.head) ? Math.max(0, Math.min(headCount(s) - 1, Math.trunc(view.head))) : s.view.head;
         return { view };
       }),
     setMethod: (id) => set((s) => (s.method.id === id ? {} : { method: { id, params: {} } })),
@@ -97,6 +132,30 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     addNotices: (n) => set((s) => ({ derived: { ...s.derived, notices: [...s.derived.notices, ...n].slice(-8) } })),
     dismissNotice: (i) => set((s) => ({ derived: { ...s.derived, notices: s.derived.notices.filter((_, j) => j !== i) } })),
   }));
+}
+
+/** The imported layer shown, when the source is an opened file. */
+export function importedLayer(s: Pick<QkState, 'source' | 'imported'>) {
+  if (s.source.kind !== 'imported' || !s.imported) return null;
+  return s.imported.layers[Math.max(0, Math.min(s.source.layer, s.imported.layers.length - 1))];
+}
+
+/** Query heads of the shown source: the synthetic source's, or the imported layer's. */
+export function headCount(s: Pick<QkState, 'source' | 'imported'>): number {
+  const l = importedLayer(s);
+  if (!l) return s.source.heads;
+  return (l.qkv ? l.qkv.q.shape[0] : l.weights!.shape[0]) || 1;
+}
+
+/** Head counts and dimensions of the shown source (the synthetic spec, or the imported layer's Q/K/V). */
+export function sourceShape(s: Pick<QkState, 'source' | 'imported'>): { H: number; Hkv: number; d: number; dv: number } {
+  const l = importedLayer(s);
+  if (l?.qkv) {
+    const v = l.qkv.v ?? l.qkv.k;
+    return { H: l.qkv.q.shape[0], Hkv: l.qkv.k.shape[0], d: l.qkv.q.shape[2], dv: v.shape[2] };
+  }
+  if (l?.weights) return { H: l.weights.shape[0], Hkv: l.weights.shape[0], d: 0, dv: 0 };
+  return { H: s.source.heads, Hkv: s.source.kvHeads, d: s.source.headDim, dv: s.source.headDim };
 }
 
 /** The selection views should show: the locked cell wins over the hovered one. */

@@ -2,8 +2,18 @@ import type { Pattern } from '../core/synthetic';
 import type { SequentialMap } from '../core/colormap';
 import type { BackendChoice } from '../compute/backends';
 
-/** The synthetic teaching source (issue: foundation). */
+/**
+ * The source of attention: the synthetic teaching example (issue: foundation), or a file the
+ * user opened (issue: import). The file's data lives in the store's `imported`, not here.
+ */
 export interface SourceState {
+  kind: 'synthetic' | 'imported';
+  /** Layer (or attention block) of an imported file. */
+  layer: number;
+  /** For a Q/K/V dump with pre-RoPE copies: use Q/K as captured (after RoPE) or before RoPE. */
+  positions: 'captured' | 'preRope';
+  /** Same-origin URL the imported file came from (so a link can reopen it); null for a dropped file. */
+  url: string | null;
   text: string;
   pattern: Pattern;
   heads: number;

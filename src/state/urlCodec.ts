@@ -21,6 +21,11 @@ export function encodeState({ inputs, locked }: Shareable): string {
   const { source: s, compute: c, view: v } = inputs;
   const p = new URLSearchParams();
   p.set('v', String(URL_VERSION));
+  if (s.kind === 'imported' && s.url) {
+    p.set('src', s.url);
+    p.set('layer', String(s.layer));
+    if (s.positions === 'preRope') p.set('pos', 'pre');
+  }
   p.set('text', s.text);
   p.set('pattern', s.pattern);
   p.set('h', String(s.heads));
@@ -84,6 +89,19 @@ export function largestDivisorAtMost(n: number, k: number): number {
 }
 
 /**
+ * A file to open from the link: a relative or http(s) URL (the app fetches it only when it is
+ * same-origin). Other schemes (javascript:, data:, file:) are refused here.
+ */
+function decodeSrc(raw: string | null, msgs: string[]): string | null {
+  if (raw === null || raw === '') return null;
+  if (raw.length > 2000 || /[\u0000-\u001f]/.test(raw) || (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^https?:\/\//i.test(raw))) {
+    msgs.push(`link: src="${raw.slice(0, 40)}" is not a same-origin file URL; showing the default example`);
+    return null;
+  }
+  return raw;
+}
+
+/**
  * The method id and its raw parameters (`mp.<key>=<value>`). Only their form is checked here;
  * the app checks them against the method registry (the state layer does not load methods).
  */
@@ -137,8 +155,13 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
     msgs.push(`link: ${heads} heads cannot share ${kv} KV heads evenly; using ${fixed}`);
     kv = fixed;
   }
+  const src = decodeSrc(p.get('src'), msgs);
   const inputs: Inputs = {
     source: {
+      kind: src ? 'imported' : 'synthetic',
+      url: src,
+      layer: src ? intIn(p.get('layer'), 0, 1023, 'layer', 0, msgs) : 0,
+      positions: src && p.get('pos') === 'pre' ? 'preRope' : 'captured',
       text,
       pattern: oneOf<Pattern>(p.get('pattern'), PATTERNS, 'pattern', base.source.pattern, msgs),
       heads,

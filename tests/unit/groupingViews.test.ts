@@ -23,7 +23,7 @@ async function resultWith(id: string, params: Record<string, unknown>, H = 8): P
   const ref = await attend({ inputs: qkv, causal: true, scale: null });
   const m = await runGrouping(id, { ...qkv, causal: true }, params, attend, { reference: ref, strict: true });
   const method: MethodView = { ...m, label: `${id.toUpperCase()} (test)`, verified: 'code', citation: { paper: 'p' }, ms: 1 };
-  return { key: 'k', tokens, H, Hkv: H, N: tokens.length, d: 8, causal: true, mapping: Array.from({ length: H }, (_, h) => h), scores: ref.scores!, weights: ref.weights, stats: ref.stats!, backend: 'cpu', fallbacks: [], ms: 1, where: 'test', method };
+  return { key: 'k', tokens, keyTokens: tokens, H, Hkv: H, N: tokens.length, Nk: tokens.length, d: 8, causal: true, mapping: Array.from({ length: H }, (_, h) => h), scores: ref.scores!, weights: ref.weights, stats: ref.stats!, backend: 'cpu', fallbacks: [], ms: 1, where: 'test', method };
 }
 
 describe('assignment layout', () => {

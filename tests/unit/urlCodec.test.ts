@@ -152,6 +152,8 @@ describe('decodeState: round trip', () => {
       const divisors = Array.from({ length: heads }, (_, i) => i + 1).filter((x) => heads % x === 0);
       const inputs: Inputs = {
         source: {
+          ...DEFAULT_INPUTS.source,
+          ...(n % 3 === 0 ? { kind: 'imported' as const, url: `/data/dump ${n}.safetensors`, layer: n % 12, positions: n % 2 ? ('preRope' as const) : ('captured' as const) } : {}),
           text: pick(TRICKY_TEXTS) + ' ' + n,
           pattern: pick(PATTERNS),
           heads,

@@ -32,6 +32,7 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
 
   const H = result?.H ?? 1;
   const n = result?.N ?? 1;
+  const nk = result?.Nk ?? n;
   const cols = Math.min(H, Math.max(1, Math.ceil(Math.sqrt(H))), Math.max(1, Math.floor((width + GRID_GAP) / 64)));
   const tile = Math.max(48, Math.min(maxTile, Math.floor((width - (cols - 1) * GRID_GAP - 2 * GRID_PAD) / cols)));
   const rowsOfTiles = Math.ceil(H / cols);
@@ -55,7 +56,7 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
     specs.forEach((spec, h) => {
       const t0 = tileOrigin(h, cols, tile, GRID_GAP, GRID_LABEL);
       const o = { x: t0.x + GRID_PAD, y: t0.y + GRID_PAD };
-      paintMap(ctx, spec, { r0: 0, r1: n, c0: 0, c1: n }, { x: o.x, y: o.y, w: tile, h: tile }, dpr, scratch.current);
+      paintMap(ctx, spec, { r0: 0, r1: n, c0: 0, c1: nk }, { x: o.x, y: o.y, w: tile, h: tile }, dpr, scratch.current);
       ctx.fillStyle = '#333';
       // Short labels on small tiles, so neighbours do not run into each other.
       const grouped = result.Hkv !== result.H || methodActive(result);
@@ -66,15 +67,15 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
       ctx.fillText(label, o.x * dpr, (o.y - 2) * dpr);
     });
     c.dataset.painted = String(Number(c.dataset.painted ?? 0) + 1);
-  }, [specs, result, cols, tile, W, Ht, n, dpr, compare]);
+  }, [specs, result, cols, tile, W, Ht, n, nk, dpr, compare]);
 
   const drawOverlay = useCallback(() => {
     const c = overlay.current;
     if (!c) return;
     const s = store.getState();
     const ctx = prepareCanvas(c, W, Ht, dpr);
-    drawGridOverlay(ctx, { H, n, cols, tile, dpr, width: W, height: Ht }, activeCell(s.selection), !!s.selection.locked, s.view.head, s.selection.hoverHead);
-  }, [store, H, n, cols, tile, W, Ht, dpr]);
+    drawGridOverlay(ctx, { H, n, nk, cols, tile, dpr, width: W, height: Ht }, activeCell(s.selection), !!s.selection.locked, s.view.head, s.selection.hoverHead);
+  }, [store, H, n, nk, cols, tile, W, Ht, dpr]);
 
   useEffect(() => {
     drawOverlay();
@@ -91,7 +92,7 @@ export function HeadGrid({ maxTile = 150 }: { maxTile?: number }) {
     const h = hit(ev);
     const st = store.getState();
     st.hoverHead(h ? h.tile : null);
-    st.hover(h ? { q: Math.floor(h.v * n), k: Math.floor(h.u * n) } : null);
+    st.hover(h ? { q: Math.floor(h.v * n), k: Math.floor(h.u * nk) } : null);
   };
   const onLeave = () => {
     store.getState().hoverHead(null);

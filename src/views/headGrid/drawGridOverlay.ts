@@ -8,7 +8,9 @@ export const GRID_PAD = 4;
 
 export interface GridGeometry {
   H: number;
+  /** Queries (rows) and keys (columns) of each tile. */
   n: number;
+  nk: number;
   cols: number;
   tile: number;
   dpr: number;
@@ -24,6 +26,7 @@ export function drawGridOverlay(ctx: CanvasRenderingContext2D, g: GridGeometry, 
   ctx.setTransform(g.dpr, 0, 0, g.dpr, g.dpr * GRID_PAD, g.dpr * GRID_PAD);
   ctx.clearRect(-GRID_PAD, -GRID_PAD, g.width, g.height);
   const unit = g.tile / g.n;
+  const unitK = g.tile / g.nk;
   for (let h = 0; h < g.H; h++) {
     const o = tileOrigin(h, g.cols, g.tile, GRID_GAP, GRID_LABEL);
     if (cell && cell.q < g.n) {
@@ -34,9 +37,9 @@ export function drawGridOverlay(ctx: CanvasRenderingContext2D, g: GridGeometry, 
       ctx.strokeStyle = locked ? '#ff8c00' : '#fff';
       ctx.lineWidth = 1;
       ctx.strokeRect(o.x + 0.5, y + (unit - bh) / 2, g.tile - 1, bh);
-      if (cell.k !== null && cell.k < g.n) {
+      if (cell.k !== null && cell.k < g.nk) {
         ctx.fillStyle = 'rgba(255,255,255,0.18)';
-        ctx.fillRect(o.x + cell.k * unit, o.y, Math.max(unit, 1), g.tile);
+        ctx.fillRect(o.x + cell.k * unitK, o.y, Math.max(unitK, 1), g.tile);
       }
     }
     if (h === selected) {

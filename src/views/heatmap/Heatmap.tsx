@@ -43,12 +43,13 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
   const width = useElementWidth(wrap, maxSize + LEFT);
   const size = Math.max(120, Math.min(maxSize, Math.floor(width - LEFT - 8)));
   const n = result?.N ?? 1;
+  const nk = result?.Nk ?? n;
   const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
 
   const spec = useMemo(() => (result ? compareSpec(result, Math.min(head, result.H - 1), mode, cmap, 'head', compare) : null), [result, head, mode, cmap, compare]);
-  const zoom = useZoom(overlay, size, size, Math.max(1, (n * 24) / size), setT);
+  const zoom = useZoom(overlay, size, size, Math.max(1, (Math.max(n, nk) * 24) / size), setT);
   // A new matrix size starts zoomed out.
-  useEffect(() => zoom.reset(), [n, size]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => zoom.reset(), [n, nk, size]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // Static layer: redrawn when the data, the mode or the zoom changes — never on hover.
   useLayoutEffect(() => {
@@ -57,22 +58,22 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
     const ctx = prepareCanvas(c, size, size, dpr);
     ctx.clearRect(0, 0, c.width, c.height);
     if (!spec) return;
-    const { win, cellW, cellH } = visibleWindow(n, n, size, size, t);
+    const { win, cellW, cellH } = visibleWindow(n, nk, size, size, t);
     const dest = { x: t.x + win.c0 * cellW, y: t.y + win.r0 * cellH, w: (win.c1 - win.c0) * cellW, h: (win.r1 - win.r0) * cellH };
     const r = paintMap(ctx, spec, win, dest, dpr, scratch.current);
     setPool(Math.max(r.poolRows, r.poolCols));
     // Lets tests and the benchmark see when a result reached the screen.
     c.dataset.painted = String(Number(c.dataset.painted ?? 0) + 1);
     if (typeof performance !== 'undefined' && performance.getEntriesByName('qk:first-paint').length === 0) performance.mark('qk:first-paint');
-  }, [spec, t, size, n, dpr]);
+  }, [spec, t, size, n, nk, dpr]);
 
   const drawOverlay = useCallback(() => {
     const c = overlay.current;
     if (!c) return;
     const sel = store.getState().selection;
     const ctx = prepareCanvas(c, size, size, dpr);
-    drawHeatmapOverlay(ctx, activeCell(sel), !!sel.locked, n, size, tRef.current, dpr);
-  }, [store, size, n, dpr]);
+    drawHeatmapOverlay(ctx, activeCell(sel), !!sel.locked, n, nk, size, tRef.current, dpr);
+  }, [store, size, n, nk, dpr]);
 
   // Overlay layer: follows the selection through a store subscription, outside React.
   useEffect(() => {
@@ -94,9 +95,9 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
     if (!el || !r) return;
     const h = Math.min(store.getState().view.head, r.H - 1);
     const cmp = store.getState().view.compare;
-    const cell = i * r.N + j;
-    const at = h * r.N * r.N + cell;
-    const lines = [`query ${i} “${showToken(r.tokens[i], 24)}” → key ${j} “${showToken(r.tokens[j], 24)}”`];
+    const cell = i * r.Nk + j;
+    const at = h * r.N * r.Nk + cell;
+    const lines = [`query ${i} “${showToken(r.tokens[i], 24)}” → key ${j} “${showToken(r.keyTokens[j], 24)}”`];
     if (methodActive(r)) {
       const m = shownArrays(r, h, 'method');
       const ref = shownArrays(r, h, 'reference');
@@ -104,8 +105,8 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
       const w0 = ref.weights[ref.offset + cell];
       lines.push(`${methodName(r.method)} weight ${fmtValue(w)}   reference ${fmtValue(w0)}   Δ ${fmtValue(w - w0)}`);
       if (m.scores) lines.push(`${methodName(r.method)} score ${fmtValue(m.scores[m.offset + cell])}`);
-    } else lines.push(`weight ${fmtValue(r.weights[at])}   score ${fmtValue(r.scores[at])}`);
-    lines.push(`head ${h} (KV head ${kvShown(r, h, cmp)})`);
+    } else lines.push(r.scores ? `weight ${fmtValue(r.weights[at])}   score ${fmtValue(r.scores[at])}` : `weight ${fmtValue(r.weights[at])}`);
+    lines.push(r.Hkv !== r.H || methodActive(r) ? `head ${h} (KV head ${kvShown(r, h, cmp)})` : `head ${h}`);
     while (el.childElementCount < lines.length) el.appendChild(document.createElement('div'));
     lines.forEach((line, n) => {
       (el.children[n] as HTMLElement).textContent = line; // token text is never parsed as HTML
@@ -119,7 +120,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
     const box = (ev.currentTarget as HTMLElement).getBoundingClientRect();
     const x = ev.clientX - box.left;
     const y = ev.clientY - box.top;
-    const hit = cellAt(x, y, n, n, size, size, tRef.current);
+    const hit = cellAt(x, y, n, nk, size, size, tRef.current);
     if (!hit || !result) {
       store.getState().hover(null);
       if (tip.current) tip.current.hidden = true;
@@ -134,7 +135,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
   };
   const onClick = (ev: React.MouseEvent) => {
     const box = (ev.currentTarget as HTMLElement).getBoundingClientRect();
-    const hit = cellAt(ev.clientX - box.left, ev.clientY - box.top, n, n, size, size, tRef.current);
+    const hit = cellAt(ev.clientX - box.left, ev.clientY - box.top, n, nk, size, size, tRef.current);
     if (hit) store.getState().lock({ q: hit.i, k: hit.j });
   };
 
@@ -178,7 +179,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
       </header>
       <div className="heatmap-body" ref={wrap}>
         <div className="heatmap-stage" style={{ width: LEFT + size, height: TOP + size }}>
-          {result ? <HeatmapAxes tokens={result.tokens} size={size} t={t} left={LEFT} top={TOP} /> : null}
+          {result ? <HeatmapAxes tokens={result.tokens} keyTokens={result.keyTokens} size={size} t={t} left={LEFT} top={TOP} /> : null}
           <canvas ref={cells} className="layer cells" style={{ left: LEFT, top: TOP }} data-testid="heatmap-cells" />
           <canvas
             ref={overlay}

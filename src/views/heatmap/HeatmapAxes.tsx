@@ -6,9 +6,10 @@ import { showToken } from '../shared/format';
  * Token labels along both axes (queries on the left, keys on top) for the visible cells:
  * every token when cells are tall enough to read, otherwise evenly spaced index ticks.
  */
-export const HeatmapAxes = memo(function HeatmapAxes({ tokens, size, t, left, top }: { tokens: string[]; size: number; t: ZoomTransform; left: number; top: number }) {
+export const HeatmapAxes = memo(function HeatmapAxes({ tokens, keyTokens = tokens, size, t, left, top }: { tokens: string[]; keyTokens?: string[]; size: number; t: ZoomTransform; left: number; top: number }) {
   const n = tokens.length;
-  const { win, cellW, cellH } = visibleWindow(n, n, size, size, t);
+  const nk = keyTokens.length;
+  const { win, cellW, cellH } = visibleWindow(n, nk, size, size, t);
   const step = (cell: number) => (cell >= 11 ? 1 : Math.max(1, Math.ceil(14 / cell)));
   const rowStep = step(cellH);
   const colStep = step(cellW);
@@ -16,7 +17,7 @@ export const HeatmapAxes = memo(function HeatmapAxes({ tokens, size, t, left, to
   for (let i = Math.ceil(win.r0 / rowStep) * rowStep; i < win.r1; i += rowStep) rows.push(i);
   const cols: number[] = [];
   for (let j = Math.ceil(win.c0 / colStep) * colStep; j < win.c1; j += colStep) cols.push(j);
-  const label = (i: number, s: number) => (s === 1 ? showToken(tokens[i]) : `${i} ${showToken(tokens[i], 8)}`);
+  const label = (i: number, s: number, toks = tokens) => (s === 1 ? showToken(toks[i]) : `${i} ${showToken(toks[i], 8)}`);
   return (
     <svg className="axes" width={left + size + 48} height={top + size + 12} aria-hidden="true" overflow="visible">
       <text x={4} y={top - 6} fontSize={10} className="axis-title">
@@ -42,7 +43,7 @@ export const HeatmapAxes = memo(function HeatmapAxes({ tokens, size, t, left, to
           if (x < 0 || x > size) return null;
           return (
             <text key={j} transform={`translate(${x},0) rotate(-60)`} fontSize={Math.min(12, Math.max(9, cellW * 0.8))}>
-              {label(j, colStep)}
+              {label(j, colStep, keyTokens)}
             </text>
           );
         })}

@@ -5,21 +5,21 @@ import type { Cell } from '../../state/types';
  * Draws the hover/selection layer of a heatmap: a band on the query row, a band on the key
  * column and an outline around the cell. Clears the layer first; costs O(1) whatever N is.
  */
-export function drawHeatmapOverlay(ctx: CanvasRenderingContext2D, cell: Cell | null, locked: boolean, n: number, size: number, t: ZoomTransform, dpr: number): void {
+export function drawHeatmapOverlay(ctx: CanvasRenderingContext2D, cell: Cell | null, locked: boolean, n: number, nk: number, size: number, t: ZoomTransform, dpr: number): void {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, size, size);
   if (!cell || cell.q >= n) return;
-  const row = cellRect(cell.q, cell.q + 1, 0, n, n, n, size, size, t);
+  const row = cellRect(cell.q, cell.q + 1, 0, nk, n, nk, size, size, t);
   ctx.fillStyle = 'rgba(255,255,255,0.22)';
   ctx.fillRect(row.x, row.y, row.w, row.h);
   ctx.strokeStyle = locked ? 'rgba(255,140,0,0.95)' : 'rgba(255,255,255,0.9)';
   ctx.lineWidth = 1.5;
   ctx.strokeRect(row.x + 0.75, row.y + 0.75, Math.max(0, row.w - 1.5), Math.max(1, row.h - 1.5));
-  if (cell.k !== null && cell.k < n) {
-    const col = cellRect(0, n, cell.k, cell.k + 1, n, n, size, size, t);
+  if (cell.k !== null && cell.k < nk) {
+    const col = cellRect(0, n, cell.k, cell.k + 1, n, nk, size, size, t);
     ctx.fillStyle = 'rgba(255,255,255,0.14)';
     ctx.fillRect(col.x, col.y, col.w, col.h);
-    const c = cellRect(cell.q, cell.q + 1, cell.k, cell.k + 1, n, n, size, size, t);
+    const c = cellRect(cell.q, cell.q + 1, cell.k, cell.k + 1, n, nk, size, size, t);
     ctx.strokeStyle = locked ? '#ff8c00' : '#ffffff';
     ctx.lineWidth = 2;
     const pad = Math.min(2, c.w / 4);

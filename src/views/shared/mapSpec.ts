@@ -77,7 +77,7 @@ export function methodHead(m: MethodView, j: number, n2: number, scores = false)
   return flat ? { data: flat, offset: j * n2 } : null;
 }
 
-/** Method weights of source head h minus the reference weights of h `[N, N]` (memoised per result). */
+/** Method weights of source head h minus the reference weights of h `[N, Nk]` (memoised per result). */
 export function diffHead(m: MethodView, h: number, n2: number): Float32Array {
   let cache = diffs.get(m);
   if (!cache) diffs.set(m, (cache = new Map()));
@@ -121,7 +121,7 @@ export function statsShown(r: ViewResult, compare: Compare): { entropy: ArrayLik
 
 /** Which arrays a compare mode shows: the values of source head h start at `offset` of `weights`. */
 export function shownArrays(r: ViewResult, h: number, compare: Compare): { weights: Float32Array; scores: Float32Array | null; offset: number; which: 'reference' | 'method' } {
-  const n2 = r.N * r.N;
+  const n2 = r.N * r.Nk;
   if (!methodActive(r) || compare === 'diff') return { weights: r.weights, scores: r.scores, offset: h * n2, which: 'reference' };
   const m = r.method;
   if (compare === 'reference') {
@@ -140,12 +140,12 @@ export function shownArrays(r: ViewResult, h: number, compare: Compare): { weigh
  * difference (method − reference weights) on a diverging scale centred on zero.
  */
 export function compareSpec(r: ViewResult, h: number, mode: MapMode, seq: SequentialMap, range: 'head' | 'all', compare: Compare): MapSpec {
-  const n2 = r.N * r.N;
+  const n2 = r.N * r.Nk;
   if (methodActive(r) && compare === 'diff') {
     const d = diffHead(r.method, h, n2);
     const [lo, hi] = range === 'head' ? headRange(d, 0, n2) : diffRangeAll(r.method, r.H, n2);
     const m = Math.max(Math.abs(lo), Math.abs(hi));
-    return { data: d, offset: 0, rows: r.N, cols: r.N, scale: { kind: 'diverging', lo: -m || -1e-9, hi: m || 1e-9 }, colormap: 'PuOr', causalOffset: r.causal ? 0 : null, label: `weight difference: ${methodName(r.method)} − reference (largest |Δ| ${+m.toPrecision(3)})` };
+    return { data: d, offset: 0, rows: r.N, cols: r.Nk, scale: { kind: 'diverging', lo: -m || -1e-9, hi: m || 1e-9 }, colormap: 'PuOr', causalOffset: r.causal ? r.Nk - r.N : null, label: `weight difference: ${methodName(r.method)} − reference (largest |Δ| ${+m.toPrecision(3)})` };
   }
   const shown = shownArrays(r, h, compare);
   if (shown.which === 'reference' && !methodActive(r)) return mapSpec(r, h, mode, seq, range);
@@ -170,18 +170,22 @@ export function compareSpec(r: ViewResult, h: number, mode: MapMode, seq: Sequen
  * from 10^−(⌈log10 N⌉+2) to 1; scores on a diverging map centred on zero.
  */
 export function mapSpec(r: ViewResult, h: number, mode: MapMode, seq: SequentialMap, range: 'head' | 'all' = 'head'): MapSpec {
-  const n2 = r.N * r.N;
-  const causalOffset = r.causal ? 0 : null;
-  if (mode === 'scores') {
+  const n2 = r.N * r.Nk;
+  const causalOffset = r.causal ? r.Nk - r.N : null;
+  if (mode === 'scores' && r.scores) {
     const [lo, hi] = range === 'head' ? headRange(r.scores, h, n2) : allRange(r.scores, r.H, n2);
-    return { data: r.scores, offset: h * n2, rows: r.N, cols: r.N, scale: { kind: 'diverging', lo, hi }, colormap: 'RdBu', causalOffset, label: 'score (scaled logit)' };
+    return { data: r.scores, offset: h * n2, rows: r.N, cols: r.Nk, scale: { kind: 'diverging', lo, hi }, colormap: 'RdBu', causalOffset, label: 'score (scaled logit)' };
+  }
+  if (mode === 'scores') {
+    const spec = mapSpec(r, h, 'weights', seq, range);
+    return { ...spec, label: `${spec.label} — the source has no scores (it gave weights only), weights shown` };
   }
   if (mode === 'logWeights') {
     const lo = -(Math.ceil(Math.log10(Math.max(r.N, 2))) + 2);
-    return { data: r.weights, offset: h * n2, rows: r.N, cols: r.N, scale: { kind: 'log', lo, hi: 0 }, colormap: seq, causalOffset, label: 'log₁₀ weight' };
+    return { data: r.weights, offset: h * n2, rows: r.N, cols: r.Nk, scale: { kind: 'log', lo, hi: 0 }, colormap: seq, causalOffset, label: 'log₁₀ weight' };
   }
-  const hi = range === 'head' ? rowPeakScale(r.weights, h * n2, r.N, r.N) : rowPeakScale(r.weights, 0, r.H * r.N, r.N);
+  const hi = range === 'head' ? rowPeakScale(r.weights, h * n2, r.N, r.Nk) : rowPeakScale(r.weights, 0, r.H * r.N, r.Nk);
   const max = range === 'head' ? headRange(r.weights, h, n2)[1] : allRange(r.weights, r.H, n2)[1];
   const label = hi < max ? `attention weight (colour saturates at ${+hi.toPrecision(3)}, the 90th percentile of row peaks; max ${+max.toPrecision(3)})` : 'attention weight';
-  return { data: r.weights, offset: h * n2, rows: r.N, cols: r.N, scale: { kind: 'linear', lo: 0, hi }, colormap: seq, causalOffset, label };
+  return { data: r.weights, offset: h * n2, rows: r.N, cols: r.Nk, scale: { kind: 'linear', lo: 0, hi }, colormap: seq, causalOffset, label };
 }

@@ -14,6 +14,9 @@ export function TokenStrip() {
   const store = useQkStore();
   const result = useQk((s) => s.derived.result);
   const box = useRef<HTMLDivElement>(null);
+  // Cross-attention (queries and keys are different texts): the keys get a strip of their own.
+  const keyBox = useRef<HTMLDivElement>(null);
+  const cross = !!result && result.keyTokens !== result.tokens;
 
   useEffect(() => {
     const el = box.current;
@@ -37,21 +40,22 @@ export function TokenStrip() {
       const s = store.getState();
       const r = s.derived.result;
       const spans = el.children;
+      const kspans = (r && r.keyTokens !== r.tokens && keyBox.current ? keyBox.current : el).children;
       const cell = activeCell(s.selection);
       const q = cell ? cell.q : null;
       const k = cell ? cell.k : null;
       if (prevQ !== null) spans[prevQ]?.classList.remove('is-query', 'is-locked');
-      if (prevK !== null) spans[prevK]?.classList.remove('is-key');
+      if (prevK !== null) kspans[prevK]?.classList.remove('is-key');
       if (q !== null) spans[q]?.classList.add('is-query');
       if (q !== null && s.selection.locked) spans[q]?.classList.add('is-locked');
-      if (k !== null) spans[k]?.classList.add('is-key');
+      if (k !== null) kspans[k]?.classList.add('is-key');
       prevQ = q;
       prevK = k;
       // Tint by the selected head's weights of the active query.
       const key = `${q}|${s.view.head}|${r?.key}|${s.view.colormap}`;
       if (key === tintKey) return;
       tintKey = key;
-      if (levels.length !== spans.length) levels = new Int8Array(spans.length).fill(-1);
+      if (levels.length !== kspans.length) levels = new Int8Array(kspans.length).fill(-1);
       if (paletteMap !== s.view.colormap) {
         paletteMap = s.view.colormap;
         // Translucent over the light token background, so the text can stay black: changing the
@@ -61,18 +65,18 @@ export function TokenStrip() {
       }
       if (r && q !== null && q < r.N) {
         const h = Math.min(s.view.head, r.H - 1);
-        const base = (h * r.N + q) * r.N;
+        const base = (h * r.N + q) * r.Nk;
         let max = 0;
-        for (let j = 0; j < r.N; j++) max = Math.max(max, r.weights[base + j]);
-        for (let j = 0; j < r.N && j < spans.length; j++) {
+        for (let j = 0; j < r.Nk; j++) max = Math.max(max, r.weights[base + j]);
+        for (let j = 0; j < r.Nk && j < kspans.length; j++) {
           const w = r.weights[base + j];
           // Weights under 1/62 of the row's peak stay untinted: they would all share the lowest
           // colour, and rewriting thousands of them on every hover is what costs time.
           const level = max > 0 ? Math.round((w / max) * (LEVELS - 1)) : 0;
-          setLevel(spans[j] as HTMLElement, j, level > 0 ? level : -1);
+          setLevel(kspans[j] as HTMLElement, j, level > 0 ? level : -1);
         }
       } else {
-        for (let j = 0; j < spans.length; j++) setLevel(spans[j] as HTMLElement, j, -1);
+        for (let j = 0; j < kspans.length; j++) setLevel(kspans[j] as HTMLElement, j, -1);
       }
     };
     apply();
@@ -89,16 +93,29 @@ export function TokenStrip() {
     const i = Number((ev.target as HTMLElement).dataset?.i);
     if (Number.isInteger(i)) store.getState().lock({ q: i, k: null });
   };
+  // A key under the pointer marks that key for the active query (the first query when none is).
+  const onKeyMove = (ev: React.PointerEvent) => {
+    const j = Number((ev.target as HTMLElement).dataset?.i);
+    const s = store.getState();
+    if (Number.isInteger(j) && !s.selection.locked) s.hover({ q: s.selection.hover?.q ?? 0, k: j });
+  };
   return (
     <section className="view token-strip" aria-label="tokens">
+      {cross ? <span className="muted small strip-label">queries</span> : null}
       <Tokens tokens={result?.tokens ?? []} boxRef={box} onMove={onMove} onLeave={() => store.getState().hover(null)} onClick={onClick} />
+      {cross ? (
+        <>
+          <span className="muted small strip-label">keys</span>
+          <Tokens tokens={result!.keyTokens} boxRef={keyBox} onMove={onKeyMove} onLeave={() => store.getState().hover(null)} onClick={() => undefined} testId="key-strip" />
+        </>
+      ) : null}
     </section>
   );
 }
 
-const Tokens = memo(function Tokens({ tokens, boxRef, onMove, onLeave, onClick }: { tokens: string[]; boxRef: React.RefObject<HTMLDivElement | null>; onMove: (e: React.PointerEvent) => void; onLeave: () => void; onClick: (e: React.MouseEvent) => void }) {
+const Tokens = memo(function Tokens({ tokens, boxRef, onMove, onLeave, onClick, testId = 'token-strip' }: { tokens: string[]; boxRef: React.RefObject<HTMLDivElement | null>; onMove: (e: React.PointerEvent) => void; onLeave: () => void; onClick: (e: React.MouseEvent) => void; testId?: string }) {
   return (
-    <div className="tokens" ref={boxRef} onPointerOver={onMove} onPointerLeave={onLeave} onClick={onClick} data-testid="token-strip">
+    <div className="tokens" ref={boxRef} onPointerOver={onMove} onPointerLeave={onLeave} onClick={onClick} data-testid={testId}>
       {tokens.map((t, i) => (
         <span key={i} data-i={i} className="tok" title={`token ${i}: ${t}`}>
           {showToken(t, 24)}
