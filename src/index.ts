@@ -117,3 +117,22 @@ export async function runMethod(id: string, input: import('./methods/types').Met
     { strict: true, scores: opts.scores },
   );
 }
+
+// Bring your own tensors (docs/import-formats.md): pure functions, no tfjs, no DOM.
+/**
+ * Opens a tensor file from its bytes: `.npy`, `.npz`, `.safetensors`, CircuitsVis / BertViz
+ * (incl. encoder-decoder) / Inspectus / Tensor2Tensor JSON, or a `qkscope-qkv` Q/K/V dump.
+ *
+ * @example
+ * const o = importTensors(new Uint8Array(await file.arrayBuffer()), file.name);
+ * const src = o.status === 'ready' ? o.source : o.finish(o.pending.guess); // or ask the user
+ * src.layers[0].weights; // { shape: [H, Nq, Nk], data } — or .qkv for a Q/K/V dump
+ */
+export { importTensors, sniffFormat, type FileFormat } from './io/importTensors';
+/**
+ * Writes attention maps `[H, Nq, Nk]` with their tokens as `.npy`, `.safetensors` or
+ * CircuitsVis JSON (Inspectus form for cross-attention); the last two re-import unchanged.
+ */
+export { exportTensors, safeJson, type ExportFormat, type ExportInput, type ExportedFile } from './io/exportTensors';
+export { ImportError, IMPORT_CAPS, type ImportProblem } from './io/errors';
+export type { ImportOutcome, ImportedSource, ImportedLayer, LayerQKV, PendingArray, ArrayLayout, AxisRole } from './io/types';

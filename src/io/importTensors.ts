@@ -37,7 +37,29 @@ export function importTensors(bytes: Uint8Array, filename: string): ImportOutcom
   const name = filename || 'the file';
   if (bytes.length > IMPORT_CAPS.maxBytes) fail('cap', `${name} is ${bytes.length} bytes; the cap is ${IMPORT_CAPS.maxBytes}`);
   const base = { name, bytes: bytes.length };
+  const o = guard(name, () => read(bytes, name, base));
+  if (o.status === 'ready') return o;
+  return { ...o, finish: (layout) => guard(name, () => o.finish(layout)) };
+}
+
+/**
+ * Runs a reader step so that every failure reaches the user as an ImportError that names the
+ * file: a reader bug (a RangeError on a corrupt file) still becomes a message, never a crash.
+ */
+function guard<T>(name: string, fn: () => T): T {
   try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ImportError) {
+      if (e.message.includes(name)) throw e;
+      throw new ImportError(e.problem, `${name}: ${e.message}`);
+    }
+    throw new ImportError('format', `${name} could not be read: ${(e as Error)?.message ?? String(e)}`);
+  }
+}
+
+function read(bytes: Uint8Array, name: string, base: { name: string; bytes: number }): ImportOutcome {
+  {
     switch (sniffFormat(bytes, name)) {
       case 'npy': {
         const a = parseNpy(bytes, name);
@@ -60,10 +82,6 @@ export function importTensors(bytes: Uint8Array, filename: string): ImportOutcom
         return fromJson(text, base);
       }
     }
-  } catch (e) {
-    if (e instanceof ImportError) throw e;
-    // A reader bug must still reach the user as a message, never as a crash.
-    throw new ImportError('format', `${name} could not be read: ${(e as Error).message}`);
   }
 }
 
