@@ -48,8 +48,40 @@ function counted(name, cmd, args) {
 counted('lint', 'npx', ['eslint', 'src', 'tests', 'scripts', 'stories', '.storybook']);
 counted('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 vitest('unit');
+pythonTests();
 counted('production build', 'npx', ['vite', 'build', '--logLevel', 'warn']);
 counted('storybook build', 'npx', ['storybook', 'build', '--quiet', '-o', 'storybook-static']);
+
+/**
+ * The Python exporter's tests (scripts/qkscope_export.py) need only NumPy. They run with the
+ * first interpreter that has it; without one they are skipped — unless QK_REQUIRE_PYTHON=1 (CI).
+ */
+function pythonTests() {
+  const py = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0);
+  if (!py) {
+    const msg = 'Python 3 with NumPy not found (apt-get install -y python3-numpy)';
+    if (process.env.QK_REQUIRE_PYTHON === '1') {
+      console.log(`\n✘ Python exporter tests REQUIRED (QK_REQUIRE_PYTHON=1): ${msg}.`);
+      failed += 1;
+      failures.push('python tests (no NumPy)');
+    } else console.log(`\n⚠ SKIPPING the Python exporter tests: ${msg}.`);
+    return;
+  }
+  console.log(`\n▶ python exporter tests: ${py} -m unittest tests/python/test_export.py`);
+  const t0 = Date.now();
+  const r = spawnSync(py, ['-m', 'unittest', '-v', 'tests/python/test_export.py'], { encoding: 'utf8' });
+  const text = `${r.stdout}${r.stderr}`;
+  process.stdout.write(text.split('\n').filter((l) => / \.\.\. |^Ran |^OK|^FAILED|Error/.test(l)).join('\n') + '\n');
+  const ran = Number(/Ran (\d+) tests?/.exec(text)?.[1] ?? 0);
+  const skip = Number(/skipped=(\d+)/.exec(text)?.[1] ?? 0);
+  const bad = Number(/failures=(\d+)/.exec(text)?.[1] ?? 0) + Number(/errors=(\d+)/.exec(text)?.[1] ?? 0);
+  const ok = r.status === 0 && ran > 0;
+  console.log(`${ok ? '✔' : '✘'} python exporter tests (${((Date.now() - t0) / 1000).toFixed(1)} s): ${ran} ran, ${skip} skipped`);
+  passed += ran - skip - bad;
+  skipped += skip;
+  failed += ok ? 0 : Math.max(1, bad);
+  if (!ok) failures.push('python exporter tests');
+}
 
 if (existsSync(chromium)) {
   vitest('browser');

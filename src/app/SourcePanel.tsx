@@ -103,7 +103,7 @@ export function SourcePanel() {
           <label>
             Reading {imp.reading.name} … {fmtBytes(imp.reading.bytes)}
           </label>
-          <progress max={1} value={imp.reading.progress} aria-label={`reading ${imp.reading.name}`} />
+          <progress max={1} value={imp.reading.progress ?? undefined} aria-label={`reading ${imp.reading.name}`} />
         </div>
       ) : null}
       {imp.error && !imp.confirm ? (

@@ -13,7 +13,8 @@ function progressWriter(store: QkStore, name: string) {
     const now = performance.now();
     if (now - last < PROGRESS_MS && read !== total) return;
     last = now;
-    store.getState().setImportState({ reading: { name, progress: total > 0 ? read / total : 0, bytes: read } });
+    // Without a known size (a compressed or chunked response) the bar is indeterminate.
+    store.getState().setImportState({ reading: { name, progress: total > 0 ? read / total : null, bytes: read } });
   };
 }
 

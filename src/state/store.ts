@@ -11,7 +11,7 @@ import type { ArrayLayout, ImportedSource, PendingArray } from '../io/types';
 /** An import in progress: reading the file (with progress), or an array waiting for its layout. */
 export interface ImportState {
   /** File being read, and the fraction read so far (0…1). */
-  reading: { name: string; progress: number; bytes: number } | null;
+  reading: { name: string; progress: number | null; bytes: number } | null;
   /** An ambiguous array: the dialog shows `pending`, and `finish` builds the source from the confirmed layout. */
   confirm: { pending: PendingArray; finish: (layout: ArrayLayout) => ImportedSource; url: string | null } | null;
   /** Why the last import failed (the previous view stays). */
