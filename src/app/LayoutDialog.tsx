@@ -2,14 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useQk, useQkStore } from '../state/react';
 import { Segmented } from '../ui/controls';
 import { cancelLayout, confirmLayout } from './importer';
-import type { AxisRole } from '../io/types';
-
-const NAMES: Record<AxisRole, string> = { layer: 'layers', batch: 'batch', head: 'heads', query: 'queries', key: 'keys' };
-
-/** e.g. "[layers 12 × heads 12 × queries 512 × keys 512]". */
-function describe(roles: AxisRole[], shape: number[]): string {
-  return roles.map((r, i) => `${NAMES[r]} ${shape[i]}`).join(' × ');
-}
+import { describeLayout } from '../io/layout';
 
 /**
  * Asks the user to confirm how an ambiguous array is laid out (which axis is layers, heads or a
@@ -29,9 +22,10 @@ export function LayoutDialog() {
     const d = ref.current;
     if (!d) return;
     if (confirm) {
-      setChoice(0);
-      setValues(confirm.pending.guess.values);
-      setBatch(0);
+      const g = confirm.pending.guess;
+      setChoice(Math.max(0, confirm.pending.options.findIndex((o) => o.join() === g.roles.join())));
+      setValues(g.values);
+      setBatch(g.batchIndex);
       if (!d.open) d.showModal?.();
     } else if (d.open) d.close();
   }, [confirm]);
@@ -57,7 +51,7 @@ export function LayoutDialog() {
         {p.options.map((o, i) => (
           <label key={i} className="ctl check">
             <input type="radio" name="layout" checked={i === choice} onChange={() => setChoice(i)} data-testid={`layout-option-${i}`} />
-            {describe(o, p.shape)}
+            {describeLayout(o, p.shape)}
             {i === 0 ? <span className="muted"> (guess)</span> : null}
           </label>
         ))}

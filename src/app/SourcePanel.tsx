@@ -11,6 +11,7 @@ const EXAMPLES = [
 ];
 import { download, exportShown } from './exportView';
 import { fmtShape } from '../core/tensor';
+import { describeLayout } from '../io/layout';
 import type { ExportFormat } from '../io/exportTensors';
 
 const ACCEPT = '.npy,.npz,.safetensors,.json,application/json';
@@ -124,6 +125,21 @@ export function SourcePanel() {
               : `weights ${fmtShape(layer.weights!.shape)} as read`}
             {layer.causal ? ' · causal' : ''}
           </p>
+          {imported.layout ? (
+            <p className="muted small" data-testid="layout-used">
+              Read as [{describeLayout(imported.layout.used.roles, imported.layout.pending.shape)}] of {imported.layout.used.values}.{' '}
+              <button
+                className="link"
+                data-testid="change-layout"
+                onClick={() => {
+                  const l = imported.layout!;
+                  store.getState().setImportState({ error: null, confirm: { pending: { ...l.pending, guess: l.used }, finish: l.relayout, url: source.url } });
+                }}
+              >
+                Change layout…
+              </button>
+            </p>
+          ) : null}
           {imported.notes.map((n, i) => (
             <p key={i} className="help">
               {n}

@@ -38,7 +38,7 @@ function arrayOutcome(base: Base, format: string, t: Tensor, tokens: { query: st
   const key = tokens.key ?? (Nq === Nk ? query : numbered(Nk));
   if (!tokens.query && !tokens.key) own.push('The file has no tokens: they are numbered #0, #1, …');
   const pending = pendingOf(base.name, format, t);
-  const done = (layout: ArrayLayout) => finish(base, format, t, layout, { query, key }, own);
+  const done = (layout: ArrayLayout): ImportedSource => ({ ...finish(base, format, t, layout, { query, key }, own), layout: { used: layout, pending, relayout: done } });
   if (!pending.ambiguous) return { status: 'ready', source: done(pending.guess) };
   return { status: 'confirm', pending, finish: done };
 }

@@ -150,6 +150,13 @@ export function applyLayout(t: Tensor, layout: ArrayLayout, tokens: { query: str
   return layers;
 }
 
+const AXIS_NAMES: Record<AxisRole, string> = { layer: 'layers', batch: 'batch', head: 'heads', query: 'queries', key: 'keys' };
+
+/** A layout in words, e.g. "layers 12 × heads 12 × queries 512 × keys 512". */
+export function describeLayout(roles: AxisRole[], shape: number[]): string {
+  return roles.map((r, i) => `${AXIS_NAMES[r]} ${shape[i]}`).join(' × ');
+}
+
 /** Builds the pending description of an array for the confirm dialog. */
 export function pendingOf(name: string, format: string, t: Tensor): PendingArray {
   const options = layoutOptions(t.shape);

@@ -41,16 +41,27 @@ export async function readStream(stream: ReadableStream<Uint8Array>, size: numbe
   return joined;
 }
 
+/** Piece size of a large file read: small enough for a smooth bar, large enough to cost nothing. */
+const PIECE = 8 * 2 ** 20;
+
 /**
- * Reads a file the user picked or dropped. Files over 50 MB are streamed in chunks so the page
- * can show a progress bar; smaller ones are read at once.
+ * Reads a file the user picked or dropped. Files over 50 MB are read in 8 MiB pieces into one
+ * buffer allocated once, so the page can show a progress bar (and stay responsive between
+ * pieces); smaller ones are read at once.
  */
 export async function readBlob(file: Blob, onProgress: OnProgress, signal?: AbortSignal): Promise<Uint8Array> {
   if (file.size > IMPORT_CAPS.maxBytes) fail('cap', `the file is ${(file.size / 2 ** 30).toFixed(2)} GiB; the cap is 2 GiB`);
-  if (file.size <= IMPORT_CAPS.streamAbove || typeof file.stream !== 'function') {
+  if (file.size <= IMPORT_CAPS.streamAbove) {
     const b = new Uint8Array(await file.arrayBuffer());
     onProgress(b.length, b.length);
     return b;
   }
-  return readStream(file.stream(), file.size, onProgress, signal);
+  const out = new Uint8Array(file.size);
+  for (let at = 0; at < file.size; at += PIECE) {
+    if (signal?.aborted) throw new DOMException('The import was cancelled.', 'AbortError');
+    const piece = new Uint8Array(await file.slice(at, Math.min(file.size, at + PIECE)).arrayBuffer());
+    out.set(piece, at);
+    onProgress(at + piece.length, file.size);
+  }
+  return out;
 }

@@ -41,6 +41,8 @@ export interface ImportedSource {
   /** Free-text model name from the file's metadata. */
   model?: string;
   bytes: number;
+  /** For one attention array: how it was read, and how to read it another way (the dialog's "change layout"). */
+  layout?: { used: ArrayLayout; pending: PendingArray; relayout: (layout: ArrayLayout) => ImportedSource };
 }
 
 /** Meaning of each axis of an attention array. Query and key are always the last two. */

@@ -133,6 +133,15 @@ describe('bringing your own tensors in Chromium', () => {
     await opened(page, 'four-d.npy', n);
     await page.waitForFunction(() => document.querySelector('[data-testid=backend-used]')?.textContent?.includes('5 tokens × 3 heads'));
     expect(await page.getByLabel('Layer', { exact: true }).locator('option').count()).toBe(2);
+    expect(await page.locator('[data-testid=layout-used]').textContent()).toMatch(/Read as \[heads 3 × layers 2 × queries 5 × keys 5\] of weights/);
+    // The reading can be changed afterwards: back to the guess, 3 layers of 2 heads.
+    await page.click('[data-testid=change-layout]');
+    await page.waitForSelector('[data-testid=layout-dialog][open]');
+    expect(await page.locator(`[data-testid=${i}]`).isChecked()).toBe(true);
+    await page.click('[data-testid=layout-option-0]');
+    await page.click('[data-testid=layout-confirm]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=backend-used]')?.textContent?.includes('5 tokens × 2 heads'));
+    expect(await page.getByLabel('Layer', { exact: true }).locator('option').count()).toBe(3);
     expect(errors).toEqual([]);
     await page.close();
   });
