@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench`: builds the app, drives headless Chromium (Debian's) and prints a table of
 // median times, with ratios measured in the same run; writes bench-results/bench.json.
-// Options: --quick (N ≤ 1024 only), --no-build, --backends=wasm,cpu, --sizes=256,1024, --skip-app-hover
+// Options: --quick (N ≤ 1024 only), --no-build, --backends=wasm,cpu, --sizes=256,1024, --skip-app-hover,
+// --skip-grouping / --grouping-only, --skip-import / --import-only
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch, serveDist, haveChromium, CHROMIUM } from './lib/browser.mjs';
 
@@ -78,6 +80,89 @@ if (!args['skip-grouping']) {
   results.grouping = await groupingBench();
   for (const r of results.grouping.rows) log(`grouping N=1024 H=32: ${r.what}: median ${r.medianMs.toFixed(0)} ms (${r.runs.map((x) => x.toFixed(0)).join(', ')})`);
 }
+// 1d. Import (issue 4): a 12-layer × 12-head × 512 × 512 float32 attention dump (≈150 MB, the
+// stacked [L, 1, H, q, k] of torch.stack(outputs.attentions)) and the Q/K/V dump of the same
+// shape (12 layers of q, k, v [12, 512, 64], ≈57 MB), each picked in a fresh browser: time to
+// read, to parse and validate, and to the first heatmap; peak memory (JS heap + ArrayBuffers).
+if (!args['skip-import']) {
+  results.import = await importBench();
+  for (const r of results.import) log(`import ${r.file} (${(r.bytes / 2 ** 20).toFixed(0)} MiB): read ${r.readMs.toFixed(0)} ms, parse ${r.parseMs.toFixed(0)} ms, first heatmap ${r.toPaintMs.toFixed(0)} ms after the pick; peak memory ${(r.peakBytes / 2 ** 20).toFixed(0)} MiB (${r.peakOverFile.toFixed(2)}× the file; before: ${(r.baseBytes / 2 ** 20).toFixed(0)} MiB)`);
+}
+if (args['import-only']) {
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync(join('bench-results', 'bench-import.json'), JSON.stringify(results.import, null, 2));
+  await srv.close();
+  process.exit(0);
+}
+
+async function importBench() {
+  const { writeNpy, writeSafetensors } = await import('./lib/npyWriter.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'qk-bench-import-'));
+  const L = 12;
+  const Hh = 12;
+  const N = 512;
+  const dd = 64;
+  // Causal rows of a fixed pattern (the values do not change the cost; the validation reads them all).
+  const row = new Float32Array(N * N);
+  for (let i = 0; i < N; i++) for (let j = 0; j <= i; j++) row[i * N + j] = 1 / (i + 1);
+  const attn = new Float32Array(L * Hh * N * N);
+  for (let x = 0; x < L * Hh; x++) attn.set(row, x * N * N);
+  const attnPath = join(dir, 'attention-12x12x512.npy');
+  writeFileSync(attnPath, writeNpy([L, 1, Hh, N, N], attn));
+  const tensors = {};
+  let seed = 1;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  for (let l = 0; l < L; l++) for (const r of ['q', 'k', 'v']) tensors[`layers.${l}.${r}`] = { shape: [Hh, N, dd], data: Float32Array.from({ length: Hh * N * dd }, rnd) };
+  const qkvPath = join(dir, 'qkv-12x12x512x64.safetensors');
+  writeFileSync(qkvPath, writeSafetensors(tensors, { format: 'qkscope-qkv', version: '1', tokens: JSON.stringify(Array.from({ length: N }, (_, i) => `t${i}`)) }));
+  const out = [];
+  for (const file of [attnPath, qkvPath]) {
+    const ib = await launch();
+    const ip = await ib.context.newPage();
+    ip.setDefaultTimeout(600_000);
+    await ip.goto(`${srv.url}?backend=wasm`);
+    await ip.waitForSelector('[data-testid=heatmap-cells][data-painted]');
+    await ip.waitForTimeout(1500);
+    const cdp = await ib.context.newCDPSession(ip);
+    await cdp.send('HeapProfiler.collectGarbage');
+    const mem = async () => {
+      const u = await cdp.send('Runtime.getHeapUsage');
+      return u.usedSize + u.backingStorageSize;
+    };
+    const baseBytes = await mem();
+    // The time of every heatmap paint, recorded in the page as it happens.
+    await ip.evaluate(() => {
+      const hm = document.querySelector('[data-testid=heatmap-cells]');
+      window.__paints = [];
+      new MutationObserver(() => window.__paints.push(performance.now())).observe(hm, { attributes: true, attributeFilter: ['data-painted'] });
+    });
+    let peak = baseBytes;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, await mem());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const name = file.split('/').pop();
+    await ip.setInputFiles('[data-testid=file-input]', file);
+    await ip.waitForFunction((n) => document.querySelector('[data-testid=file-info]')?.textContent?.includes(n) && window.__paints.length > 0, name);
+    peak = Math.max(peak, await mem());
+    sampling = false;
+    await sampler;
+    const t = await ip.evaluate(() => {
+      const at = (n) => performance.getEntriesByName(n).pop().startTime;
+      const start = at('qk:import-start');
+      return { readMs: at('qk:import-read') - start, parseMs: at('qk:import-parsed') - at('qk:import-read'), toPaintMs: window.__paints[window.__paints.length - 1] - start };
+    });
+    const bytes = statSync(file).size;
+    out.push({ file: name, bytes, ...t, baseBytes, peakBytes: peak, peakOverFile: (peak - baseBytes) / bytes });
+    await ib.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
 if (args['grouping-only']) {
   mkdirSync('bench-results', { recursive: true });
   writeFileSync(join('bench-results', 'bench-grouping.json'), JSON.stringify(results.grouping, null, 2));

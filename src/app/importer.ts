@@ -28,7 +28,10 @@ function failed(store: QkStore, name: string, e: unknown): void {
 
 /** Parses bytes and either shows the source or asks the user to confirm an ambiguous layout. */
 function accept(store: QkStore, bytes: Uint8Array, name: string, url: string | null): void {
+  performance.mark('qk:import-read');
   const outcome = importTensors(bytes, name);
+  // Marks for the benchmark: file read, parsed and validated (the views draw after).
+  performance.mark('qk:import-parsed');
   const st = store.getState();
   if (outcome.status === 'ready') {
     st.setImported(outcome.source, url);
@@ -61,6 +64,7 @@ export function cancelLayout(store: QkStore): void {
 /** Opens a file the user dropped or picked. Never throws: failures become messages. */
 export async function openFile(store: QkStore, file: File): Promise<void> {
   const name = file.name || 'the file';
+  performance.mark('qk:import-start');
   store.getState().setImportState({ reading: { name, progress: 0, bytes: 0 }, error: null, confirm: null });
   try {
     const bytes = await readBlob(file, progressWriter(store, name));

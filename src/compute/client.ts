@@ -2,6 +2,7 @@ import type { BackendName } from './backends';
 import type { EngineRequest, EngineResult, ProbeResult } from './engine';
 import type { FromWorker, ToWorker } from './protocol';
 import { ByteLru } from '../core/lru';
+import type { QKV, Tensor } from '../core/tensor';
 
 /** What a request came to: a result, or replaced by a newer request before it ran. */
 export type Outcome = { status: 'done'; key: string; result: EngineResult; cached: boolean } | { status: 'superseded'; key: string };
@@ -31,6 +32,16 @@ interface Pending {
 
 function bytesOf(r: EngineResult): number {
   return (r.scores?.byteLength ?? 0) + (r.weights?.byteLength ?? 0) + (r.output?.byteLength ?? 0);
+}
+
+/**
+ * Inputs as they should cross to the worker: a typed array that is a view into a larger buffer
+ * (an imported file's q, k, v are views of the file) would be cloned with its whole buffer, so
+ * such views are copied to their own buffer first. Whole-buffer arrays are sent as they are.
+ */
+function compactInputs(x: QKV): QKV {
+  const own = (t: Tensor): Tensor => (t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength ? t : { shape: t.shape, data: t.data.slice() });
+  return { q: own(x.q), k: own(x.k), v: own(x.v) };
 }
 
 /**
@@ -136,7 +147,7 @@ export class ComputeClient {
 
   private start(p: Pending): void {
     this.running = p;
-    this.send({ kind: 'attention', req: p.req })
+    this.send({ kind: 'attention', req: this.worker ? { ...p.req, inputs: compactInputs(p.req.inputs) } : p.req })
       .then((reply) => {
         if (reply.ok && reply.kind === 'attention') {
           if (p.cache) this.cache.set(p.key, reply.result);

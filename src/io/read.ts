@@ -41,6 +41,41 @@ export async function readStream(stream: ReadableStream<Uint8Array>, size: numbe
   return joined;
 }
 
+/**
+ * Reads a blob straight into `out` with a BYOB ("bring your own buffer") reader, where the
+ * browser's blob stream supports one: no intermediate chunks, so no garbage as large as the
+ * file. Returns null when the stream cannot be read that way (the caller reads in slices).
+ * Each read detaches the buffer and hands it back, so the result is a view of the last one.
+ */
+async function readByob(file: Blob, onProgress: OnProgress, signal?: AbortSignal): Promise<Uint8Array | null> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = file.stream().getReader({ mode: 'byob' });
+  } catch {
+    return null;
+  }
+  const size = file.size;
+  let at = 0;
+  let buf = new ArrayBuffer(size);
+  try {
+    while (at < size) {
+      if (signal?.aborted) throw new DOMException('The import was cancelled.', 'AbortError');
+      // Each read transfers the buffer and hands it back; views of it stay valid only through the result.
+      const { done, value } = await reader.read(new Uint8Array(buf, at, Math.min(PIECE, size - at)));
+      if (!value) break;
+      buf = value.buffer as ArrayBuffer;
+      at += value.length;
+      if (done) break;
+      onProgress(at, size);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (at !== size) fail('truncated', `the file ended after ${at} of its ${size} bytes`);
+  onProgress(at, size);
+  return new Uint8Array(buf);
+}
+
 /** Piece size of a large file read: small enough for a smooth bar, large enough to cost nothing. */
 const PIECE = 8 * 2 ** 20;
 
@@ -56,6 +91,8 @@ export async function readBlob(file: Blob, onProgress: OnProgress, signal?: Abor
     onProgress(b.length, b.length);
     return b;
   }
+  const byob = await readByob(file, onProgress, signal);
+  if (byob) return byob;
   const out = new Uint8Array(file.size);
   for (let at = 0; at < file.size; at += PIECE) {
     if (signal?.aborted) throw new DOMException('The import was cancelled.', 'AbortError');

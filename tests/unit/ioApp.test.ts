@@ -109,3 +109,17 @@ describe('the store with an opened file', () => {
     expect(s.getState().imported).toBe(weights);
   });
 });
+
+describe('reading without a BYOB stream', () => {
+  it('falls back to 8 MiB slices when the blob stream cannot be read into a given buffer', async () => {
+    const size = IMPORT_CAPS.streamAbove + 2 ** 20;
+    const real = new Blob([new Uint8Array(size).fill(3)]);
+    // A blob whose stream is a plain (non-byte) stream: getReader({ mode: 'byob' }) throws.
+    const plain = { size, stream: () => new ReadableStream<Uint8Array>(), slice: (a: number, b: number) => real.slice(a, b) } as unknown as Blob;
+    const calls: number[] = [];
+    const got = await readBlob(plain, (r) => calls.push(r));
+    expect(got.length).toBe(size);
+    expect(got[size - 1]).toBe(3);
+    expect(calls).toEqual([8, 16, 24, 32, 40, 48].map((m) => m * 2 ** 20).concat([size]));
+  });
+});
