@@ -6,7 +6,7 @@ import { headMapping } from '../core/headMap';
 import { planCompute, clampCell } from '../state/request';
 import { encodeState } from '../state/urlCodec';
 import { importedLayer, inputsOf, type QkState, type QkStore } from '../state/store';
-import { headStats } from '../core/headStats';
+import { weightsOnlyResult } from './importedResult';
 import { tokenCap } from '../state/caps';
 import type { MethodView, ViewResult } from '../state/result';
 import { LIMITS } from '../state/defaults';
@@ -57,8 +57,6 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
     return x;
   };
 
-  // Per-head statistics of imported weights, computed once per layer.
-  const importedStats = new WeakMap<object, ViewResult['stats']>();
   const importIds = new WeakMap<object, number>();
   let importSeq = 0;
   const importId = (src: object) => {
@@ -93,14 +91,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
       };
     }
     const id = importId(s.imported!);
-    if (layer.weights) {
-      const [H, N, Nk] = layer.weights.shape;
-      let stats = importedStats.get(layer);
-      if (!stats) importedStats.set(layer, (stats = headStats(layer.weights.data, H, N, Nk)));
-      return {
-        weightsOnly: { key: `import:${id}:${s.source.layer}`, tokens: layer.queryTokens, keyTokens: layer.keyTokens, H, Hkv: H, N, Nk, d: 0, causal: layer.causal, mapping: headMapping(H, H), scores: null, weights: layer.weights.data, stats, backend: null, fallbacks: [], ms: 0, where: 'the file' },
-      };
-    }
+    if (layer.weights) return { weightsOnly: weightsOnlyResult(layer, `import:${id}:${s.source.layer}`) };
     const qkv = layer.qkv!;
     const pre = s.source.positions === 'preRope' && qkv.qPre && qkv.kPre;
     const q = pre ? qkv.qPre! : qkv.q;
