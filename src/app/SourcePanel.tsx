@@ -140,6 +140,9 @@ export function SourcePanel() {
               </button>
             </p>
           ) : null}
+          {source.url ? null : (
+            <p className="help">A link to this view cannot carry a file you opened from disk: serve the file beside the app and link it with ?src=name to share the view.</p>
+          )}
           {imported.notes.map((n, i) => (
             <p key={i} className="help">
               {n}

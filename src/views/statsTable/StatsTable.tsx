@@ -28,6 +28,8 @@ export function StatsTable() {
     return r;
   }, [result, sort, compare]);
   if (!result) return null;
+  // Across two sequences (cross-attention) a query and a key have no distance between them.
+  const cross = result.keyTokens !== result.tokens;
   const maxOf = (c: Exclude<Col, 'head'>) => Math.max(1e-9, ...rows.map((r) => r[c]));
   const max = { entropy: maxOf('entropy'), distance: maxOf('distance'), sinkMass: 1 };
 
@@ -56,12 +58,18 @@ export function StatsTable() {
                 {r.head}
                 {result.Hkv !== result.H || methodActive(result) ? <span className="muted"> → kv {r.kv}</span> : null}
               </td>
-              {(['entropy', 'distance', 'sinkMass'] as const).map((c) => (
+              {(['entropy', 'distance', 'sinkMass'] as const).map((c) =>
+                cross && c === 'distance' ? (
+                  <td key={c} className="num muted" title="not defined for cross-attention: queries and keys are different sequences">
+                    —
+                  </td>
+                ) : (
                 <td key={c} className="num">
                   <span className="bar" style={{ width: `${(100 * r[c]) / max[c]}%` }} />
                   <span className="val">{r[c].toFixed(3)}</span>
                 </td>
-              ))}
+                ),
+              )}
             </tr>
           ))}
         </tbody>
