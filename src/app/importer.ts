@@ -23,6 +23,8 @@ function failed(store: QkStore, name: string, e: unknown): void {
   const msg = e instanceof ImportError ? e.message : `${name} could not be opened: ${(e as Error)?.message ?? String(e)}`;
   const st = store.getState();
   st.setImportState({ reading: null, confirm: null, error: msg });
+  // A link's file that could not be opened: the synthetic example stays, and the link stops naming the file.
+  if (!st.imported && st.source.kind === 'imported') st.setSource({ kind: 'synthetic', url: null });
   st.addNotices([`Import failed — ${msg}. What was on screen is kept.`]);
 }
 

@@ -15,14 +15,7 @@ export function mount(root: HTMLElement, client: ComputeClient, decoded: ReturnT
   // A link with ?src= reopens its file (same-origin only); the default example shows meanwhile.
   const url = decoded.inputs.source.url;
   if (url) {
-    store.getState().setSource({ kind: 'synthetic' });
-    void openUrl(store, url).then(() => {
-      const s = store.getState();
-      if (s.imported && s.source.url === url && decoded.inputs.source.layer < s.imported.layers.length) {
-        s.setSource({ layer: decoded.inputs.source.layer, positions: decoded.inputs.source.positions });
-        s.setView({ head: decoded.inputs.view.head });
-        if (decoded.locked) s.lock(decoded.locked);
-      }
-    });
+    // Until the file is read the synthetic example shows; the link's layer, head and cell wait in the store.
+    void openUrl(store, url);
   }
 }

@@ -77,16 +77,19 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     importState: { reading: null, confirm: null, error: null },
     setImported: (src, url = null) =>
       set((s) => {
-        const first = src.layers[0];
-        const causal = first.qkv ? first.causal : s.compute.causal;
+        // Reopening the file a link names keeps the link's layer, positions, head and locked cell.
+        const same = !!url && s.source.url === url;
+        const layer = Math.min(same ? s.source.layer : 0, src.layers.length - 1);
+        const shown = src.layers[layer];
+        const source = { ...s.source, kind: 'imported' as const, layer, positions: same ? s.source.positions : ('captured' as const), url };
         return {
           imported: src,
           importState: { reading: null, confirm: null, error: null },
-          source: { ...s.source, kind: 'imported', layer: Math.min(s.source.url === url && url ? s.source.layer : 0, src.layers.length - 1), positions: 'captured', url },
-          compute: first.qkv ? { ...s.compute, causal, scale: first.scale } : s.compute,
+          source,
+          compute: shown.qkv ? { ...s.compute, causal: shown.causal, scale: shown.scale } : s.compute,
           method: src.kind === 'attention' ? { id: 'mha', params: {} } : s.method,
-          view: { ...s.view, head: s.source.url === url && url ? s.view.head : 0, compare: 'method' },
-          selection: { ...s.selection, hover: null, locked: s.source.url === url && url ? s.selection.locked : null },
+          view: { ...s.view, head: same ? Math.min(s.view.head, headCount({ source, imported: src }) - 1) : 0, compare: 'method' },
+          selection: { ...s.selection, hover: null, locked: same ? s.selection.locked : null },
         };
       }),
     setImportState: (patch) => set((s) => ({ importState: { ...s.importState, ...patch } })),

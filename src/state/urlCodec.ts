@@ -176,7 +176,8 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
       scale: p.get('scale') === null ? null : numIn(p.get('scale'), 1e-4, 1e4, 'scale', 1, msgs),
     },
     view: {
-      head: intIn(p.get('head'), 0, heads - 1, 'head', Math.min(base.view.head, heads - 1), msgs),
+      // A file's heads are known only once it is read: the store clamps the head then.
+      head: src ? intIn(p.get('head'), 0, 1023, 'head', 0, msgs) : intIn(p.get('head'), 0, heads - 1, 'head', Math.min(base.view.head, heads - 1), msgs),
       mode: oneOf<MapMode>(p.get('mode'), ['weights', 'scores', 'logWeights'], 'mode', base.view.mode, msgs),
       gridScale: oneOf(p.get('grid'), ['shared', 'perHead'] as const, 'grid', base.view.gridScale, msgs),
       colormap: oneOf<SequentialMap>(p.get('cmap'), SEQUENTIAL_MAPS, 'cmap', base.view.colormap, msgs),

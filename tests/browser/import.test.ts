@@ -163,6 +163,23 @@ describe('bringing your own tensors in Chromium', () => {
     await page.close();
   });
 
+  it('a link to a missing or cross-origin file explains itself and keeps the default example', async () => {
+    for (const [src, re] of [
+      ['examples%2Fmissing.npy', /missing\.npy could not be fetched: HTTP 404/],
+      ['https%3A%2F%2Fexample.org%2Fa.npy', /on another origin \(https:\/\/example\.org\); QK Scope opens only files served by this page/],
+    ] as const) {
+      const { page, errors } = await openPage(env, `?src=${src}&head=5`);
+      await painted(page);
+      await page.waitForSelector('[data-testid=import-error]');
+      expect(await page.locator('[data-testid=import-error]').textContent()).toMatch(re);
+      expect(await page.locator('[data-testid=token-strip]').textContent()).toMatch(/^When·?Mary/);
+      await page.waitForFunction(() => !location.search.includes('src='));
+      // A failed fetch is reported by the browser's console too; nothing else may be.
+      expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+      await page.close();
+    }
+  });
+
   it('a file dropped on the page opens (the overlay shows while dragging)', async () => {
     const { page, errors } = await openPage(env, '');
     await painted(page);
