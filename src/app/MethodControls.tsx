@@ -46,7 +46,7 @@ export function MethodControls() {
           <ParamControl key={p.key} spec={p} value={params[p.key]} dims={dims} onChange={(v) => setParam(p.key, v)} />
         ))}
       {desc.id !== 'mha' && shape.Hkv !== shape.H ? (
-        <p className="help">The source already shares {shape.Hkv} KV heads among {shape.H} query heads; the method pools those.</p>
+        <p className="help muted small">The source already shares {shape.Hkv} KV heads among {shape.H} query heads; the method pools those.</p>
       ) : null}
     </div>
   );

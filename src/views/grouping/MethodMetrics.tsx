@@ -99,7 +99,7 @@ export function MethodMetrics({ m, tokens }: { m: MethodView; tokens: string[] }
       </div>
       <PairBar label="KV cache per layer" value={x.kvBytes} ref={x.kvBytesRef} fmt={fmtBytes} note="N · Hkv · (dk + dv) · 4 bytes (float32)" />
       <PairBar label="Attention FLOPs (QKᵀ and W·V)" value={x.flops} ref={x.flopsRef} fmt={fmtFlops} note="Σ over query heads of (2d + 2dv) · allowed pairs" />
-      <PairBar label="Projection FLOPs" value={x.projFlops} ref={x.projFlopsRef} fmt={fmtFlops} note={x.dmAssumed ? `assuming a model width dm = H·d = ${x.dm} (the synthetic source has no model)` : `dm = ${x.dm}`} />
+      <PairBar label="Projection FLOPs" value={x.projFlops} ref={x.projFlopsRef} fmt={fmtFlops} note={x.dmAssumed ? `assuming a model width dm = H·d = ${x.dm} (the source gives no model width)` : `dm = ${x.dm}`} />
       {sqa ? <PairBar label="Projection parameters" value={x.params} ref={x.paramsRef} fmt={(p) => `${(p / 1e3).toFixed(1)} k`} note="W_Q, W_K, W_V, W_O" /> : null}
     </div>
   );
