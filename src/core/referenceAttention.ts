@@ -11,6 +11,12 @@ export interface AttentionOptions {
   layout?: HeadLayout;
 }
 
+/**
+ * A sparse pattern's token rule, on top of the causal mask: whether query `i` of head `h` may
+ * attend to key `j` (ALGORITHMS.md §0.3: softmax over the allowed set).
+ */
+export type AllowedFn = (h: number, i: number, j: number) => boolean;
+
 /** Dense attention results as typed arrays: `scores`, `weights` `[H, Nq, Nk]`, `output` `[H, Nq, dv]`. */
 export interface AttentionArrays {
   /** Scaled pre-softmax logits; masked pairs are `-Infinity`. */
@@ -29,7 +35,8 @@ export function causalAllowed(i: number, j: number, Nq: number, Nk: number): boo
  * and the fallback used where no tfjs backend is wanted. A fully masked row gives zero weights
  * and a zero output (ALGORITHMS.md §0.3).
  */
-export function referenceAttention(inputs: QKV, opts: AttentionOptions = {}): AttentionArrays {
+export function referenceAttention(inputs: QKV, opts: AttentionOptions & { allowed?: AllowedFn } = {}): AttentionArrays {
+  const allowed = opts.allowed;
   const { H, Hkv, Nq, Nk, d, dv } = attentionDims(inputs);
   const causal = opts.causal ?? true;
   const scale = opts.scale ?? 1 / Math.sqrt(d);
@@ -51,6 +58,10 @@ export function referenceAttention(inputs: QKV, opts: AttentionOptions = {}): At
       const last = causal ? Math.min(Nk - 1, i + (Nk - Nq)) : Nk - 1;
       let max = -Infinity;
       for (let j = 0; j <= last; j++) {
+        if (allowed && !allowed(h, i, j)) {
+          row[j] = scores[rOff + j] = -Infinity;
+          continue;
+        }
         let s = 0;
         const kOff = kBase + j * d;
         for (let c = 0; c < d; c++) s += q[qOff + c] * k[kOff + c];
@@ -60,10 +71,10 @@ export function referenceAttention(inputs: QKV, opts: AttentionOptions = {}): At
         if (s > max) max = s;
       }
       for (let j = Math.max(0, last + 1); j < Nk; j++) scores[rOff + j] = -Infinity;
-      if (last < 0) continue; // fully masked row: zero weights and zero output
+      if (last < 0 || max === -Infinity) continue; // fully masked row: zero weights and zero output
       let sum = 0;
       for (let j = 0; j <= last; j++) {
-        const e = Math.exp(row[j] - max);
+        const e = row[j] === -Infinity ? 0 : Math.exp(row[j] - max);
         row[j] = e;
         sum += e;
       }

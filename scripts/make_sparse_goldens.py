@@ -1,0 +1,431 @@
+#!/usr/bin/python3
+"""Writes tests/golden/sparse.json: goldens for MoBA (ALGORITHMS.md 4.1), FlashMoBA (4.2) and
+sliding window + attention sinks (12.7).
+
+An independent PyTorch reference (Debian's python3-torch 1.13, run with /usr/bin/python3),
+written from ALGORITHMS.md (0, 4.1, 4.2, 12.7, Appendix B M1, Appendix D "MoBA ties") and the
+golden brief, not from the TypeScript. Torch 1.13 has no scaled_dot_product_attention, so
+attention is written here from its definition.
+
+Conventions:
+* Inputs q [H,N,d], k [Hkv,N,d], v [Hkv,N,dv] are float32 (torch.randn with a per-case seeded
+  torch.Generator, or the literal spec vectors) and are stored, so no PRNG port is needed.
+* Query head h reads KV head floor(h / (H/Hkv)) (contiguous, 0.2). Causal rule j <= i (prefill).
+* Attention (sparse and dense): logits sigma * (q . k), sigma = 1/sqrt(d), softmax over the
+  allowed set (masked weights exactly 0), output = weights @ v, all in float64 from the float32
+  inputs. A fully masked row would give zero weights and output (asserted not to occur).
+* MoBA gate (4.1): Kbar = meanPoolBlocks(K, B) (mean over the real tokens of each block, a
+  partial tail block divides by its own size) and s[i,J] = q[h,i] . Kbar[kappa(h),J], both in
+  float32 torch ops, NO 1/sqrt(d). Causal routing: s[i,J] = -inf for J > I, +inf for J = I
+  (I = floor(i/B)). Sel(i) = topkStable(s[i,:], min(k, nb)) intersected with {J <= I}.
+  topkStable is an explicit sort on (value descending, index ascending): lower index first on
+  equal values (0.5). The official code's CPU tie order (Appendix D: higher index) is NOT
+  reproduced. Token mask M[h,i,j] = [floor(j/B) in Sel(i)] and j <= i.
+* FlashMoBA (4.2): same selection, but the routing keys are the illustrative causal depthwise box
+  filter ktilde[t] = sum_{w=0}^{W-1} (1/W) * k[t-w] (zero padding for t-w < 0, so the first W-1
+  tokens are still divided by W). ktilde is computed in float64 from the float32 keys as
+  (sum_w k[t-w]) / W and rounded to float32, and is stored as "routing_keys". The gate pools
+  ktilde. With convInAttention the sparse attention uses ktilde as its keys; the DENSE reference
+  always uses the original keys (so rel_frob/recall then include the effect of the key change).
+* Window/sinks (12.7): allowed(i,j) <=> j <= i and (j < n_sink or i - j < w).
+* Selections must not hinge on float32 summation order in a port: every random case asserts a
+  gap >= 1e-3 between the last selected and the first rejected finite history gate; the tie case
+  is built with dyadic integer keys so its tied block means are bitwise equal in any order.
+* Metrics (0.7): density |M and C| / |C|; recall R[h,i] = sum of dense weights over allowed keys
+  (mean/min over queries); rel_frob = ||O_sparse - O_dense||_F / ||O_dense||_F over all heads;
+  FLOPs: attention = sum_h (2 d P_h + 2 dv P_h), dense = H (2d + 2dv) N(N+1)/2; overhead
+  (moba/flashmoba) = sum over query heads of (2 d N nb + N d) [gate + key pooling, counted per
+  query head as the brief states], plus N d W per KV head for the FlashMoBA convolution; window 0.
+* Stored floats are float(np.float32(x)) (the exact float32 value, written by Python's repr);
+  the sentinels of the gate are the strings "inf" / "-inf".
+
+Run: /usr/bin/python3 scripts/make_sparse_goldens.py
+"""
+import json
+import math
+import os
+
+import numpy as np
+import torch
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'golden', 'sparse.json')
+GAP = 1e-3
+
+
+# ---------------------------------------------------------------- helpers
+
+def f32(x):
+    return float(np.float32(x))
+
+
+def flat(t):
+    return [f32(x) for x in t.reshape(-1).tolist()]
+
+
+def flat_gate(t):
+    out = []
+    for x in t.reshape(-1).tolist():
+        if x == math.inf:
+            out.append('inf')
+        elif x == -math.inf:
+            out.append('-inf')
+        else:
+            out.append(f32(x))
+    return out
+
+
+def randn(gen, *shape):
+    return torch.randn(*shape, generator=gen, dtype=torch.float32)
+
+
+def kv_of(H, Hkv):
+    assert H % Hkv == 0
+    g = H // Hkv
+    return [h // g for h in range(H)]
+
+
+def causal_mask(H, N):
+    i = torch.arange(N).unsqueeze(1)
+    j = torch.arange(N).unsqueeze(0)
+    return (j <= i).unsqueeze(0).expand(H, N, N).clone()
+
+
+def attention(q, k, v, mask):
+    """q [H,N,d], k [Hkv,N,d], v [Hkv,N,dv] float32; mask bool [H,N,N] -> float64 (weights, output)."""
+    H, N, d = q.shape
+    Hkv = k.shape[0]
+    idx = torch.tensor(kv_of(H, Hkv), dtype=torch.long)
+    kk = k[idx].double()
+    vv = v[idx].double()
+    logits = torch.matmul(q.double(), kk.transpose(-1, -2)) * (1.0 / math.sqrt(d))
+    logits = logits.masked_fill(~mask, float('-inf'))
+    empty = ~mask.any(dim=-1)  # [H,N]
+    assert not bool(empty.any()), 'a fully masked row occurred'
+    mx = logits.max(dim=-1, keepdim=True).values
+    mx = torch.where(torch.isinf(mx), torch.zeros_like(mx), mx)
+    e = torch.exp(logits - mx)  # exp(-inf) = 0 exactly
+    s = e.sum(dim=-1, keepdim=True)
+    w = torch.where(s > 0, e / torch.where(s > 0, s, torch.ones_like(s)), torch.zeros_like(e))
+    w = w.masked_fill(~mask, 0.0)
+    return w, torch.matmul(w, vv)
+
+
+def mean_pool_blocks(x, B):
+    """x [N,d] float32 -> [nb,d] float32, mean over the real tokens of each block."""
+    N = x.shape[0]
+    nb = -(-N // B)
+    return torch.stack([x[J * B:min(N, (J + 1) * B)].mean(dim=0) for J in range(nb)])
+
+
+def topk_stable(vals, k):
+    """Largest first; on equal values the lower index wins. vals: list of python floats."""
+    order = sorted(range(len(vals)), key=lambda J: (-vals[J], J))
+    return order[:min(k, len(vals))]
+
+
+def box_conv(k, W):
+    """Causal depthwise box filter on [Hkv,N,d] float32 keys -> float32 (computed in float64)."""
+    kd = k.double()
+    Hkv, N, d = k.shape
+    out = torch.zeros_like(kd)
+    for w in range(W):
+        out[:, w:, :] += kd[:, :N - w, :] if w > 0 else kd
+    return (out / W).float()
+
+
+def moba_route(q, rk, B, topk, tie_ok=False):
+    """q [H,N,d], rk (routing keys) [Hkv,N,d] float32.
+    Returns gate [H,N,nb] (float32 values with +-inf sentinels), selected [H][N] sorted lists,
+    mask [H,N,N] bool, min gap between last selected and first rejected finite history gate."""
+    H, N, d = q.shape
+    Hkv = rk.shape[0]
+    nb = -(-N // B)
+    kmap = kv_of(H, Hkv)
+    pooled = [mean_pool_blocks(rk[g], B) for g in range(Hkv)]  # float32 [nb,d]
+    gate = torch.empty(H, N, nb, dtype=torch.float32)
+    selected = []
+    mask = torch.zeros(H, N, N, dtype=torch.bool)
+    min_gap = math.inf
+    for h in range(H):
+        s = torch.matmul(q[h], pooled[kmap[h]].t())  # float32 [N,nb], no 1/sqrt(d)
+        assert s.dtype == torch.float32
+        sel_h = []
+        for i in range(N):
+            I = i // B
+            row = s[i].clone()
+            row[I + 1:] = float('-inf')
+            row[I] = float('inf')
+            gate[h, i] = row
+            vals = row.tolist()
+            top = topk_stable(vals, min(topk, nb))
+            sel = sorted(J for J in top if J <= I)  # effective set (Appendix B M1)
+            assert I in sel
+            sel_h.append(sel)
+            # selection robustness: finite history gates around the cut
+            hist = sorted(vals[:I], reverse=True)
+            m = min(topk - 1, I)
+            if 1 <= m < I:
+                gap = hist[m - 1] - hist[m]
+                if not tie_ok:
+                    assert gap >= GAP, f'near tie h={h} i={i}: gap {gap}'
+                min_gap = min(min_gap, gap)
+            for j in range(i + 1):
+                if j // B in sel:
+                    mask[h, i, j] = True
+        selected.append(sel_h)
+    return gate, selected, mask, min_gap
+
+
+def window_mask(H, N, w, n_sink):
+    mask = torch.zeros(H, N, N, dtype=torch.bool)
+    for i in range(N):
+        for j in range(i + 1):
+            if j < n_sink or i - j < w:
+                mask[:, i, j] = True
+    return mask
+
+
+def mask_rows(mask):
+    return [[''.join('1' if b else '0' for b in row) for row in mask[h].tolist()] for h in range(mask.shape[0])]
+
+
+# ---------------------------------------------------------------- case builder
+
+def build_case(name, method, params, q, k, v, note=''):
+    H, N, d = q.shape
+    Hkv, _, _ = k.shape
+    dv = v.shape[2]
+    assert H % Hkv == 0 and k.shape[1] == N and v.shape[:2] == (Hkv, N)
+    causal = causal_mask(H, N)
+    routing_keys = None
+    attn_k = k
+    selected = gate = None
+    min_gap = None
+    if method in ('moba', 'flashmoba'):
+        B, topk = params['block'], params['topk']
+        nb = -(-N // B)
+        rk = k
+        if method == 'flashmoba':
+            rk = box_conv(k, params['convWidth'])
+            routing_keys = rk
+            if params['convInAttention']:
+                attn_k = rk
+        gate, selected, mask, min_gap = moba_route(q, rk, B, topk, tie_ok=params.get('_tie', False))
+    elif method == 'window':
+        mask = window_mask(H, N, params['window'], params['sinks'])
+    else:
+        raise ValueError(method)
+    mask = mask & causal
+    w, o = attention(q, attn_k, v, mask)
+    wd, od = attention(q, k, v, causal)
+
+    C = N * (N + 1) // 2
+    P = [int(mask[h].sum()) for h in range(H)]
+    density = [p / C for p in P]
+    R = (wd * mask.double()).sum(dim=-1)  # [H,N]
+    recall_mean = [float(R[h].mean()) for h in range(H)]
+    recall_min = [float(R[h].min()) for h in range(H)]
+    rel_frob = float(torch.linalg.norm(o - od) / torch.linalg.norm(od))
+    flops_att = sum(2 * d * p + 2 * dv * p for p in P)
+    flops_dense = H * (2 * d * C + 2 * dv * C)
+    if method in ('moba', 'flashmoba'):
+        overhead = H * (2 * d * N * nb + N * d)
+        if method == 'flashmoba':
+            overhead += Hkv * N * d * params['convWidth']
+    else:
+        overhead = 0
+
+    pub = {kk: vv for kk, vv in params.items() if not kk.startswith('_')}
+    case = {
+        'name': name, 'method': method, 'params': pub, 'note': note,
+        'H': H, 'Hkv': Hkv, 'N': N, 'd': d, 'dv': dv, 'causal': True,
+        'q': flat(q), 'k': flat(k), 'v': flat(v),
+        'routing_keys': flat(routing_keys) if routing_keys is not None else None,
+        'selected': selected,
+        'gate': flat_gate(gate) if gate is not None else None,
+        'mask': mask_rows(mask),
+        'weights': flat(w), 'output': flat(o),
+        'dense_weights': flat(wd), 'dense_output': flat(od),
+        'density': [f32(x) for x in density],
+        'recall_mean': [f32(x) for x in recall_mean],
+        'recall_min': [f32(x) for x in recall_min],
+        'rel_frob': f32(rel_frob),
+        'flops': {'attention': flops_att, 'dense': flops_dense, 'overhead': overhead},
+    }
+    info = {'mask': mask, 'selected': selected, 'gate': gate, 'P': P, 'density': density,
+            'rel_frob': rel_frob, 'min_gap': min_gap, 'recall_mean': recall_mean}
+    return case, info
+
+
+def summary(case, info):
+    dens = ','.join(f'{x:.4f}' for x in info['density'])
+    rec = ','.join(f'{x:.4f}' for x in info['recall_mean'])
+    gap = '' if info['min_gap'] in (None, math.inf) else f" min_gap={info['min_gap']:.4g}"
+    print(f"{case['name']:<58} {case['method']:<9} H={case['H']} Hkv={case['Hkv']} N={case['N']} "
+          f"P={info['P']} density=[{dens}] recall_mean=[{rec}] rel_frob={info['rel_frob']:.4e}{gap}")
+
+
+def rows_to_mask(rows):
+    return torch.tensor([[c == '1' for c in r.split()] for r in rows], dtype=torch.bool)
+
+
+# ---------------------------------------------------------------- cases
+
+def main():
+    cases = []
+
+    def add(case, info):
+        cases.append(case)
+        summary(case, info)
+
+    # 1. The 4.1 MoBA test vector, exactly.
+    Kv = [1, 1, -1, -1, 2, 2, 0, 0]
+    Qv = [1, 1, 1, 1, 1, 1, 1, -1]
+    q = torch.tensor(Qv, dtype=torch.float32).reshape(1, 8, 1)
+    k = torch.tensor(Kv, dtype=torch.float32).reshape(1, 8, 1)
+    v = torch.arange(8, dtype=torch.float32).reshape(1, 8, 1)  # v[t] = [t]
+    case, info = build_case('moba spec vector 4.1 (N=8, B=2, k=2, d=1)', 'moba', {'block': 2, 'topk': 2},
+                            q, k, v, note='ALGORITHMS.md 4.1 test vector; V chosen as v[t] = [t]')
+    assert mean_pool_blocks(k[0], 2).reshape(-1).tolist() == [1, -1, 2, 0]
+    assert info['selected'][0] == [[0], [0], [0, 1], [0, 1], [0, 2], [0, 2], [2, 3], [1, 3]], info['selected']
+    spec_rows = ['1 0 0 0 0 0 0 0', '1 1 0 0 0 0 0 0', '1 1 1 0 0 0 0 0', '1 1 1 1 0 0 0 0',
+                 '1 1 0 0 1 0 0 0', '1 1 0 0 1 1 0 0', '0 0 0 0 1 1 1 0', '0 0 1 1 0 0 1 1']
+    assert torch.equal(info['mask'][0], rows_to_mask(spec_rows))
+    assert info['P'] == [24] and round(info['density'][0], 3) == 0.667
+    assert info['gate'][0, 7].tolist() == [-1, 1, -2, math.inf]  # history scores [-1, 1, -2]
+    add(case, info)
+
+    # 2. The 12.7 window vector, exactly (q/k/v random, d=4).
+    gen = torch.Generator().manual_seed(1207)
+    q, k, v = randn(gen, 1, 8, 4), randn(gen, 1, 8, 4), randn(gen, 1, 8, 4)
+    case, info = build_case('window spec vector 12.7 (N=8, sinks=1, w=3)', 'window', {'window': 3, 'sinks': 1},
+                            q, k, v, note='ALGORITHMS.md 12.7 test vector; q/k/v random')
+    spec_rows = ['1 0 0 0 0 0 0 0', '1 1 0 0 0 0 0 0', '1 1 1 0 0 0 0 0', '1 1 1 1 0 0 0 0',
+                 '1 0 1 1 1 0 0 0', '1 0 0 1 1 1 0 0', '1 0 0 0 1 1 1 0', '1 0 0 0 0 1 1 1']
+    assert torch.equal(info['mask'][0], rows_to_mask(spec_rows))
+    assert info['P'] == [26] and round(info['density'][0], 3) == 0.722
+    add(case, info)
+
+    # 3. MoBA random, GQA, partial tail block.
+    # N=37, B=8 -> nb=5, the tail block 4 holds 37-32=5 tokens (its mean divides by 5).
+    # 4.1 "efficient-kernel facts": the partial tail chunk is never a routing candidate except as
+    # its own queries' current block. In the naive semantics used here it IS a top-k candidate,
+    # but for every query in an earlier block it is a future block (gate -inf), so the causal
+    # routing/intersection removes it; and for queries inside it, it is the forced current block.
+    # Both semantics therefore agree; asserted below.
+    gen = torch.Generator().manual_seed(4111)
+    q, k, v = randn(gen, 4, 37, 8), randn(gen, 2, 37, 8), randn(gen, 2, 37, 8)
+    case, info = build_case('moba random GQA (H=4, Hkv=2, N=37, B=8, k=3)', 'moba', {'block': 8, 'topk': 3},
+                            q, k, v, note='partial tail block (5 tokens); tail selected only by its own queries')
+    for h in range(4):
+        for i in range(37):
+            sel = info['selected'][h][i]
+            assert (4 in sel) == (i >= 32)
+            assert len(sel) == min(3, i // 8 + 1)
+    add(case, info)
+
+    # 4. N smaller than one block -> dense causal.
+    gen = torch.Generator().manual_seed(4104)
+    q, k, v = randn(gen, 2, 5, 4), randn(gen, 1, 5, 4), randn(gen, 1, 5, 4)
+    case, info = build_case('moba N < B (N=5, B=8, k=3) = dense causal', 'moba', {'block': 8, 'topk': 3},
+                            q, k, v, note='nb = 1: dense causal')
+    assert torch.equal(info['mask'], causal_mask(2, 5)) and info['rel_frob'] == 0.0
+    add(case, info)
+
+    # 5. k larger than the number of blocks -> dense causal.
+    gen = torch.Generator().manual_seed(4105)
+    q, k, v = randn(gen, 2, 20, 4), randn(gen, 2, 20, 4), randn(gen, 2, 20, 4)
+    case, info = build_case('moba k > nb (N=20, B=8, k=5) = dense causal', 'moba', {'block': 8, 'topk': 5},
+                            q, k, v, note='nb = 3 < k: dense causal')
+    assert torch.equal(info['mask'], causal_mask(2, 20)) and info['rel_frob'] == 0.0
+    add(case, info)
+
+    # 6. k = 1 -> block-local causal.
+    gen = torch.Generator().manual_seed(4106)
+    q, k, v = randn(gen, 2, 16, 4), randn(gen, 1, 16, 4), randn(gen, 1, 16, 4)
+    case, info = build_case('moba k=1 (N=16, B=4) = block-local causal', 'moba', {'block': 4, 'topk': 1},
+                            q, k, v, note='k = 1: only the current block, causal inside it')
+    local = torch.tensor([[j <= i and j // 4 == i // 4 for j in range(16)] for i in range(16)])
+    assert all(torch.equal(info['mask'][h], local) for h in range(2))
+    add(case, info)
+
+    # 7. MoBA ties. B=4, N=16 (nb=4), k=2, d=4, H=Hkv=1. Keys are small integers, so every block
+    # mean is a multiple of 1/4 and exact in float32 in any summation order. Block 1 is a row
+    # permutation of block 0 -> Kbar[1] == Kbar[0] bitwise -> equal gates for every query. Block 2
+    # has mean -Kbar[0], and queries q = Kbar[0] + noise are built with q . Kbar[0] > 0, so for a
+    # query in block 3 the history gates are s0 == s1 > s2 and the stable rule picks block 0
+    # (plus its own block 3); queries in block 2 likewise pick {0, 2}. (The official code on CPU
+    # picked the higher index; Appendix D. We follow the spec rule: lower index first.)
+    gen = torch.Generator().manual_seed(4107)
+    b0 = torch.tensor([[2, 1, 0, -1], [1, 2, -1, 0], [3, 0, 1, 1], [2, 1, 0, -2]], dtype=torch.float32)
+    b1 = b0[[2, 0, 3, 1]]
+    b2 = -b0[[1, 3, 0, 2]]
+    b3 = torch.randint(-3, 4, (4, 4), generator=gen).float()
+    k = torch.cat([b0, b1, b2, b3]).reshape(1, 16, 4)
+    m0 = mean_pool_blocks(k[0], 4)
+    assert torch.equal(m0[0], m0[1]) and torch.equal(m0[2], -m0[0])
+    q = (m0[0].unsqueeze(0) + 0.5 * randn(gen, 16, 4)).reshape(1, 16, 4)
+    v = randn(gen, 1, 16, 4)
+    case, info = build_case('moba tie: blocks 0 and 1 equal means (N=16, B=4, k=2)', 'moba',
+                            {'block': 4, 'topk': 2, '_tie': True}, q, k, v,
+                            note='blocks 0 and 1 have bitwise-equal means; lower index wins '
+                                 '(spec rule, not the official CPU order)')
+    g = info['gate'][0]
+    for i in range(8, 16):
+        assert g[i, 0].item() == g[i, 1].item(), (i, g[i])
+        if i >= 12:
+            assert g[i, 0].item() > g[i, 2].item() + GAP, (i, g[i])
+    for i in range(8, 12):
+        assert info['selected'][0][i] == [0, 2], (i, info['selected'][0][i])
+    for i in range(12, 16):
+        assert info['selected'][0][i] == [0, 3], (i, info['selected'][0][i])
+    add(case, info)
+
+    # 8. FlashMoBA: box-filter routing keys.
+    gen = torch.Generator().manual_seed(4201)
+    q, k, v = randn(gen, 2, 40, 8), randn(gen, 1, 40, 8), randn(gen, 1, 40, 8)
+    case, info = build_case('flashmoba conv W=3, routing only (H=2, Hkv=1, N=40, B=8, k=3)', 'flashmoba',
+                            {'block': 8, 'topk': 3, 'convWidth': 3, 'convInAttention': False}, q, k, v,
+                            note='illustrative causal depthwise box filter c[w]=1/W (zero padding) on the '
+                                 'routing keys only; attention and dense reference use the original keys')
+    add(case, info)
+    plain, _ = build_case('tmp', 'moba', {'block': 8, 'topk': 3}, q, k, v)
+    assert plain['selected'] != case['selected'], 'the convolution should change some selections'
+
+    gen = torch.Generator().manual_seed(4202)
+    q, k, v = randn(gen, 2, 40, 8), randn(gen, 1, 40, 8), randn(gen, 1, 40, 8)
+    case, info = build_case('flashmoba conv W=5, conv keys in attention (H=2, Hkv=1, N=40, B=8, k=3)',
+                            'flashmoba', {'block': 8, 'topk': 3, 'convWidth': 5, 'convInAttention': True},
+                            q, k, v,
+                            note='illustrative box filter W=5; the SPARSE attention uses the convolved keys '
+                                 '(routing_keys); the DENSE reference still uses the original keys, so '
+                                 'recall/rel_frob include the key change')
+    add(case, info)
+
+    # 9. Window / sinks random.
+    gen = torch.Generator().manual_seed(1271)
+    q, k, v = randn(gen, 2, 33, 8), randn(gen, 1, 33, 8), randn(gen, 1, 33, 8)
+    case, info = build_case('window w=5 sinks=2 (H=2, Hkv=1, N=33)', 'window', {'window': 5, 'sinks': 2},
+                            q, k, v, note='sinks + sliding window, GQA')
+    exp_P = sum(min(i + 1, 5) + max(0, min(2, i + 1 - 5)) for i in range(33))
+    assert info['P'] == [exp_P, exp_P]
+    add(case, info)
+
+    gen = torch.Generator().manual_seed(1272)
+    q, k, v = randn(gen, 2, 12, 4), randn(gen, 2, 12, 4), randn(gen, 2, 12, 4)
+    case, info = build_case('window w=1 sinks=0 (diagonal only, H=2, Hkv=2, N=12)', 'window',
+                            {'window': 1, 'sinks': 0}, q, k, v,
+                            note='diagonal only: weights are the identity, output = v')
+    assert info['P'] == [12, 12]
+    assert torch.equal(info['mask'][0], torch.eye(12, dtype=torch.bool))
+    add(case, info)
+
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, 'w') as f:
+        json.dump({'generator': 'scripts/make_sparse_goldens.py', 'torch': torch.__version__,
+                   'spec': 'ALGORITHMS.md 0, 4.1, 4.2, 12.7', 'cases': cases}, f, allow_nan=False)
+    print(f'wrote {os.path.normpath(OUT)} ({os.path.getsize(OUT)} bytes, {len(cases)} cases)')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,108 @@
+/**
+ * The sparse-attention data model shared by every selection method (ALGORITHMS.md §0.4, §0.7):
+ * which key blocks each query row (or query block) may attend to, and why each was chosen.
+ */
+
+/** Why a block was selected: the colours of the block grid (§0.7). */
+export const REASONS = ['forced', 'sink', 'local', 'vertical', 'slash', 'topk', 'threshold', 'query-aware'] as const;
+export type Reason = (typeof REASONS)[number];
+
+/** Code stored in a selection for a reason (0 means "not selected"). */
+export const reasonCode = (r: Reason): number => REASONS.indexOf(r) + 1;
+/** The reason of a non-zero code. */
+export const reasonOf = (code: number): Reason => REASONS[code - 1];
+
+/**
+ * Selected key blocks per head and query row. Block-level methods (FlexPrefill, SALE, …) have
+ * one row per query block (`rowsPer` = the query block size); MoBA-style methods choose per
+ * query token (`rowsPer` = 1), giving `[H, Nq, nkb]` as in §0.4.
+ */
+export interface BlockSelection {
+  H: number;
+  Nq: number;
+  Nk: number;
+  /** Query tokens per row of `codes` (1, or the query block size). */
+  rowsPer: number;
+  nRows: number;
+  /** Key block size and count: `nkb = ceil(Nk / block)`. */
+  block: number;
+  nkb: number;
+  /** `[H, nRows, nkb]`: 0 = not selected, otherwise `reasonCode(reason)`. */
+  codes: Uint8Array;
+}
+
+/** A token-level restriction inside the selected blocks (a sliding window with sinks, §12.7). */
+export interface TokenRule {
+  /** Keys within `window` positions of the query (counting the query itself). */
+  window?: number;
+  /** The first `sinks` keys are always allowed. */
+  sinks?: number;
+}
+
+/** `ceil(n / b)` blocks of size `b` (§0.4). */
+export function blockCount(n: number, b: number): number {
+  return Math.ceil(n / b);
+}
+
+/** An empty selection of the given geometry. */
+export function emptySelection(H: number, Nq: number, Nk: number, rowsPer: number, block: number): BlockSelection {
+  const nRows = blockCount(Nq, rowsPer);
+  const nkb = blockCount(Nk, block);
+  return { H, Nq, Nk, rowsPer, nRows, block, nkb, codes: new Uint8Array(H * nRows * nkb) };
+}
+
+/**
+ * Whether query `i` of head `h` may attend to key `j`: its key block is selected for the
+ * query's row, the token rule allows the pair, and (when causal) `j ≤ i + (Nk − Nq)` (§0.3).
+ */
+export function allowedBy(sel: BlockSelection, rule: TokenRule | null, causal: boolean): (h: number, i: number, j: number) => boolean {
+  const { nRows, nkb, rowsPer, block, codes, Nq, Nk } = sel;
+  const off = Nk - Nq;
+  return (h, i, j) => {
+    if (causal && j > i + off) return false;
+    if (codes[(h * nRows + Math.floor(i / rowsPer)) * nkb + Math.floor(j / block)] === 0) return false;
+    if (rule) {
+      const qi = i + off;
+      const inSink = rule.sinks !== undefined && j < rule.sinks;
+      const inWindow = rule.window !== undefined && qi - j < rule.window && qi - j >= 0;
+      if (rule.window !== undefined || rule.sinks !== undefined) return inSink || inWindow;
+    }
+    return true;
+  };
+}
+
+/** The token mask `[H, Nq, Nk]` of a selection (1 = allowed), for small maps and tests. */
+export function tokenMask(sel: BlockSelection, rule: TokenRule | null, causal: boolean): Uint8Array {
+  const ok = allowedBy(sel, rule, causal);
+  const m = new Uint8Array(sel.H * sel.Nq * sel.Nk);
+  for (let h = 0; h < sel.H; h++) for (let i = 0; i < sel.Nq; i++) for (let j = 0; j < sel.Nk; j++) m[(h * sel.Nq + i) * sel.Nk + j] = ok(h, i, j) ? 1 : 0;
+  return m;
+}
+
+/**
+ * Indices of the `min(k, n)` largest values, largest first; on equal values the lower index
+ * wins (ALGORITHMS.md §0.5 — never rely on a library top-k's tie order). ±∞ sort as numbers.
+ */
+export function topkStable(x: ArrayLike<number>, k: number): number[] {
+  const idx = Array.from({ length: x.length }, (_, i) => i);
+  idx.sort((a, b) => (x[b] > x[a] ? 1 : x[b] < x[a] ? -1 : a - b));
+  return idx.slice(0, Math.max(0, Math.min(k, x.length)));
+}
+
+/**
+ * Block means of one head's keys `[N, d]` starting at `offset`: `[nb, d]`, each the mean over
+ * the block's real tokens (a partial last block divides by its own size, §0.6).
+ */
+export function meanPoolBlocks(k: Float32Array, offset: number, N: number, d: number, b: number): Float32Array {
+  const nb = blockCount(N, b);
+  const out = new Float32Array(nb * d);
+  const acc = new Float64Array(d);
+  for (let J = 0; J < nb; J++) {
+    acc.fill(0);
+    const t1 = Math.min(N, (J + 1) * b);
+    for (let t = J * b; t < t1; t++) for (let c = 0; c < d; c++) acc[c] += k[offset + t * d + c];
+    const n = t1 - J * b;
+    for (let c = 0; c < d; c++) out[J * d + c] = acc[c] / n;
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mobaSelect, mobaOverheadFlops } from '../../src/methods/sparse/moba';
+import { windowSelect } from '../../src/methods/sparse/window';
+import { allowedBy, meanPoolBlocks, tokenMask, topkStable, type BlockSelection, type TokenRule } from '../../src/methods/sparse/selection';
+import { sparseMetrics } from '../../src/methods/sparse/sparseMetrics';
+import { referenceAttention } from '../../src/core/referenceAttention';
+import { maxAbsDiff } from './goldens';
+
+// Written by scripts/make_sparse_goldens.py: an independent PyTorch implementation of
+// ALGORITHMS.md §4.1 (MoBA), §4.2 (FlashMoBA routing with the illustrative key convolution)
+// and §12.7 (sliding window with sinks), including the spec's own test vectors.
+interface SparseCase {
+  name: string;
+  method: 'moba' | 'flashmoba' | 'window';
+  params: { block?: number; topk?: number; convWidth?: number; convInAttention?: boolean; window?: number; sinks?: number };
+  H: number;
+  Hkv: number;
+  N: number;
+  d: number;
+  dv: number;
+  causal: boolean;
+  q: number[];
+  k: number[];
+  v: number[];
+  routing_keys: number[] | null;
+  selected: number[][][] | null;
+  gate: (number | 'inf' | '-inf')[] | null;
+  mask: string[][];
+  weights: number[];
+  output: number[];
+  dense_weights: number[];
+  dense_output: number[];
+  density: number[];
+  recall_mean: number[];
+  recall_min: number[];
+  rel_frob: number;
+  flops: { attention: number; dense: number; overhead: number };
+}
+const G = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'golden', 'sparse.json'), 'utf8')) as { cases: SparseCase[] };
+
+function run(c: SparseCase): { sel: BlockSelection; rule: TokenRule | null; gate?: Float32Array; routing?: Float32Array; overhead: number } {
+  const q = { shape: [c.H, c.N, c.d], data: Float32Array.from(c.q) };
+  const k = { shape: [c.Hkv, c.N, c.d], data: Float32Array.from(c.k) };
+  if (c.method === 'window') {
+    const w = windowSelect(c.H, c.N, { window: c.params.window!, sinks: c.params.sinks!, block: 4 });
+    return { sel: w.selection, rule: w.rule, overhead: 0 };
+  }
+  const m = mobaSelect({ q, k }, { block: c.params.block!, topk: c.params.topk!, convWidth: c.params.convWidth });
+  return { sel: m.selection, rule: null, gate: m.gate, routing: m.routingKeys, overhead: mobaOverheadFlops(c.H, c.Hkv, c.N, c.d, c.params.block!, c.params.convWidth) };
+}
+
+describe('sparse selections against the PyTorch goldens', () => {
+  for (const c of G.cases) {
+    it(`${c.name}: selection, mask and gate exactly; weights and outputs within 1e-5; §0.7 metrics`, () => {
+      const r = run(c);
+      const mask = tokenMask(r.sel, r.rule, true);
+      const rows = Array.from({ length: c.H }, (_, h) => Array.from({ length: c.N }, (_, i) => Array.from(mask.subarray((h * c.N + i) * c.N, (h * c.N + i + 1) * c.N)).join('')));
+      expect(rows).toEqual(c.mask);
+      if (c.selected) {
+        const sel = Array.from({ length: c.H }, (_, h) => Array.from({ length: c.N }, (_, i) => Array.from({ length: r.sel.nkb }, (_, J) => J).filter((J) => r.sel.codes[(h * c.N + i) * r.sel.nkb + J] !== 0)));
+        expect(sel).toEqual(c.selected);
+        const want = c.gate!.map((x) => (x === 'inf' ? Infinity : x === '-inf' ? -Infinity : x));
+        for (let n = 0; n < want.length; n++) {
+          const w = want[n] as number;
+          if (!Number.isFinite(w)) expect(r.gate![n]).toBe(w);
+          else expect(Math.abs(r.gate![n] - w)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(w)));
+        }
+      }
+      if (c.routing_keys) expect(maxAbsDiff(r.routing!, c.routing_keys)).toBeLessThanOrEqual(1e-6);
+      const allowed = allowedBy(r.sel, r.rule, true);
+      const kAttn = c.params.convInAttention ? r.routing! : Float32Array.from(c.k);
+      const inputs = (k: Float32Array) => ({ q: { shape: [c.H, c.N, c.d], data: Float32Array.from(c.q) }, k: { shape: [c.Hkv, c.N, c.d], data: k }, v: { shape: [c.Hkv, c.N, c.dv], data: Float32Array.from(c.v) } });
+      const sparse = referenceAttention(inputs(kAttn), { causal: true, allowed });
+      const dense = referenceAttention(inputs(Float32Array.from(c.k)), { causal: true });
+      expect(maxAbsDiff(sparse.weights, c.weights)).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(sparse.output, c.output)).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(dense.weights, c.dense_weights)).toBeLessThanOrEqual(1e-5);
+      const m = sparseMetrics({ allowed, H: c.H, Nq: c.N, Nk: c.N, d: c.d, dv: c.dv, causal: true, denseWeights: dense.weights, output: sparse.output, denseOutput: dense.output, overhead: r.overhead });
+      expect(maxAbsDiff(m.density, c.density)).toBeLessThanOrEqual(1e-6);
+      expect(maxAbsDiff(m.recallMean, c.recall_mean)).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(m.recallMin, c.recall_min)).toBeLessThanOrEqual(1e-5);
+      expect(Math.abs(m.relFrob - c.rel_frob)).toBeLessThanOrEqual(1e-5 * Math.max(1, c.rel_frob));
+      expect(m.flops).toEqual(c.flops);
+    });
+  }
+});
+
+describe('selection helpers', () => {
+  it('topkStable: largest first, lower index on ties, ±∞ as numbers, k clamped', () => {
+    expect(topkStable([1, 3, 3, -Infinity, Infinity], 3)).toEqual([4, 1, 2]);
+    expect(topkStable([2, 2, 2], 2)).toEqual([0, 1]);
+    expect(topkStable([5], 4)).toEqual([0]);
+  });
+
+  it('meanPoolBlocks averages a partial last block over its real tokens (§0.6)', () => {
+    // N = 5, d = 1, b = 2: blocks {0,1}, {2,3}, {4}.
+    expect(Array.from(meanPoolBlocks(Float32Array.from([1, 3, 5, 7, 9]), 0, 5, 1, 2))).toEqual([2, 6, 9]);
+  });
+
+  it('the window selection marks sink-only blocks and local blocks, and the token rule restricts them exactly', () => {
+    const { selection, rule } = windowSelect(1, 12, { window: 2, sinks: 1, block: 4 });
+    // Query block 2 (tokens 8–11): block 0 only through the sink, block 1 through the window (8 − 7 < 2), block 2 local.
+    const codes = Array.from(selection.codes.subarray(2 * 3, 3 * 3));
+    expect(codes.map((x) => (x === 0 ? '-' : x === 2 ? 'S' : 'L')).join('')).toBe('SLL');
+    const ok = allowedBy(selection, rule, true);
+    expect([0, 1, 7, 8].map((j) => ok(0, 8, j))).toEqual([true, false, true, true]);
+  });
+});
