@@ -1,0 +1,179 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { attentionDims, type QKV } from '../core/tensor';
+import { kvHeadOf } from '../core/headMap';
+import type { AttentionOptions } from '../core/referenceAttention';
+
+/**
+ * A sparse pattern as the kernel takes it (the shape of `methods/sparse/selection.ts`'s
+ * BlockSelection, which compute/ cannot import): selected key blocks per head and query row,
+ * and an optional token rule (window, sinks) inside them.
+ */
+export interface SparseSpec {
+  /** Query tokens per row of `codes` (1 for per-query selections such as MoBA's). */
+  rowsPer: number;
+  nRows: number;
+  /** Key block size and count. */
+  block: number;
+  nkb: number;
+  /** `[H, nRows, nkb]`, non-zero = selected. */
+  codes: Uint8Array;
+  rule: { window?: number; sinks?: number } | null;
+  /** Query rows per tile; default: `rowsPer` for block-level selections, the key block size otherwise. */
+  tile?: number;
+}
+
+export interface SparseKernelResult {
+  /** `[H, Nq, Nk]`, zero outside the allowed set (read back only when asked). */
+  weights?: Float32Array;
+  /** `[H, Nq, dv]`. */
+  output: Float32Array;
+  /** Allowed (query, key) pairs over all heads. */
+  pairs: number;
+  /** Pairs the kernel computed: the tiles' key blocks, including the union over a tile's rows and padding. */
+  computed: number;
+}
+
+/** Values per batch of tiles (the logits of one batched product), to bound memory. */
+const BATCH_VALUES = 4 * 2 ** 20;
+
+interface Tile {
+  h: number;
+  i0: number;
+  rows: number;
+  blocks: number[];
+}
+
+/**
+ * Block-sparse attention that skips unselected blocks: each tile of query rows gathers only the
+ * key and value blocks its rows selected (their union), computes `softmax(σ·q·kᵀ + mask)·v`
+ * over them, and the work falls with the density. Tiles with the same number of blocks (rounded
+ * up to a power of two, padded with masked blocks) are batched into one gather and two
+ * matMuls. The token mask inside the gathered blocks (the row's own selection, the causal rule
+ * `j ≤ i + Nk − Nq`, the window and sinks) is an additive −1e9, and masked weights are then
+ * zeroed exactly, so a fully masked row gives zero weights and a zero output (§0.3, App. C).
+ */
+export async function blockSparseAttention(inputs: QKV, options: AttentionOptions, spec: SparseSpec, wantWeights: boolean): Promise<SparseKernelResult> {
+  const { H, Hkv, Nq, Nk, d, dv } = attentionDims(inputs);
+  const causal = options.causal ?? true;
+  const scale = options.scale ?? 1 / Math.sqrt(d);
+  const layout = options.layout ?? 'contiguous';
+  const { rowsPer, nRows, block, nkb, codes, rule } = spec;
+  if (codes.length !== H * nRows * nkb) throw new Error(`sparse codes have ${codes.length} entries; expected H·nRows·nkb = ${H}·${nRows}·${nkb}`);
+  if (nRows !== Math.ceil(Nq / rowsPer) || nkb !== Math.ceil(Nk / block)) throw new Error(`sparse geometry ${nRows}×${nkb} does not fit ${Nq} queries × ${Nk} keys in rows of ${rowsPer} and blocks of ${block}`);
+  const tile = Math.max(1, spec.tile ?? (rowsPer > 1 ? rowsPer : block));
+  const off = Nk - Nq;
+  const allowed = (h: number, i: number, j: number): boolean => {
+    if (j >= Nk || (causal && j > i + off)) return false;
+    if (codes[(h * nRows + Math.floor(i / rowsPer)) * nkb + Math.floor(j / block)] === 0) return false;
+    if (rule && (rule.window !== undefined || rule.sinks !== undefined)) {
+      const qi = i + off;
+      return (rule.sinks !== undefined && j < rule.sinks) || (rule.window !== undefined && qi - j >= 0 && qi - j < rule.window);
+    }
+    return true;
+  };
+
+  // Tiles and the union of the key blocks their rows selected.
+  const tiles: Tile[] = [];
+  const seen = new Uint8Array(nkb);
+  for (let h = 0; h < H; h++)
+    for (let i0 = 0; i0 < Nq; i0 += tile) {
+      const rows = Math.min(tile, Nq - i0);
+      seen.fill(0);
+      for (let r = Math.floor(i0 / rowsPer); r <= Math.floor((i0 + rows - 1) / rowsPer); r++) {
+        const base = (h * nRows + r) * nkb;
+        for (let J = 0; J < nkb; J++) if (codes[base + J]) seen[J] = 1;
+      }
+      const lastKey = causal ? i0 + rows - 1 + off : Nk - 1;
+      const blocks: number[] = [];
+      for (let J = 0; J < nkb; J++) if (seen[J] && J * block <= lastKey) blocks.push(J);
+      if (blocks.length) tiles.push({ h, i0, rows, blocks });
+    }
+
+  const output = new Float32Array(H * Nq * dv);
+  const weights = wantWeights ? new Float32Array(H * Nq * Nk) : undefined;
+  let pairs = 0;
+  let computed = 0;
+  // Buckets of tiles by block count (a power of two), then batches bounded in size.
+  const buckets = new Map<number, Tile[]>();
+  for (const t of tiles) {
+    const L = 2 ** Math.ceil(Math.log2(t.blocks.length));
+    if (!buckets.has(L)) buckets.set(L, []);
+    buckets.get(L)!.push(t);
+  }
+  const qFlat = tf.tensor2d(inputs.q.data, [H * Nq, d]);
+  const kFlat = tf.tensor2d(inputs.k.data, [Hkv * Nk, d]);
+  const vFlat = tf.tensor2d(inputs.v.data, [Hkv * Nk, dv]);
+  try {
+    for (const [L, list] of buckets) {
+      const width = L * block;
+      const per = Math.max(1, Math.floor(BATCH_VALUES / (tile * width)));
+      for (let b0 = 0; b0 < list.length; b0 += per) {
+        const batch = list.slice(b0, b0 + per);
+        const nT = batch.length;
+        const qIdx = new Int32Array(nT * tile);
+        const kIdx = new Int32Array(nT * width);
+        const bias = new Float32Array(nT * tile * width).fill(-1e9);
+        batch.forEach((t, n) => {
+          const kv = kvHeadOf(t.h, H, Hkv, layout);
+          for (let r = 0; r < tile; r++) qIdx[n * tile + r] = t.h * Nq + Math.min(t.i0 + r, Nq - 1);
+          for (let s = 0; s < L; s++) {
+            const J = t.blocks[s];
+            for (let c = 0; c < block; c++) kIdx[n * width + s * block + c] = J === undefined ? 0 : kv * Nk + Math.min(J * block + c, Nk - 1);
+          }
+          for (let r = 0; r < t.rows; r++) {
+            const i = t.i0 + r;
+            const base = (n * tile + r) * width;
+            for (let s = 0; s < t.blocks.length; s++) {
+              const j0 = t.blocks[s] * block;
+              for (let c = 0; c < block; c++) {
+                if (allowed(t.h, i, j0 + c)) {
+                  bias[base + s * block + c] = 0;
+                  pairs++;
+                }
+              }
+            }
+          }
+          computed += t.rows * t.blocks.length * block;
+        });
+        const [o, p] = tf.tidy(() => {
+          const qi = tf.tensor2d(qIdx, [nT, tile], 'int32');
+          const ki = tf.tensor2d(kIdx, [nT, width], 'int32');
+          const mask = tf.tensor3d(bias, [nT, tile, width]);
+          const qg = tf.gather(qFlat, qi); // [nT, tile, d]
+          const kg = tf.gather(kFlat, ki); // [nT, width, d]
+          const vg = tf.gather(vFlat, ki); // [nT, width, dv]
+          const logits = tf.add(tf.mul(tf.matMul(qg, kg, false, true), scale), mask);
+          const probs = tf.mul(tf.softmax(logits), tf.cast(tf.equal(mask, 0), 'float32'));
+          return [tf.matMul(probs, vg), wantWeights ? probs : null] as const;
+        });
+        try {
+          const od = (await o.data()) as Float32Array;
+          const pd = p ? ((await p.data()) as Float32Array) : null;
+          batch.forEach((t, n) => {
+            for (let r = 0; r < t.rows; r++) {
+              const i = t.i0 + r;
+              output.set(od.subarray((n * tile + r) * dv, (n * tile + r + 1) * dv), (t.h * Nq + i) * dv);
+              if (pd && weights) {
+                const wBase = (t.h * Nq + i) * Nk;
+                const base = (n * tile + r) * width;
+                for (let s = 0; s < t.blocks.length; s++) {
+                  const j0 = t.blocks[s] * block;
+                  const n1 = Math.min(block, Nk - j0);
+                  weights.set(pd.subarray(base + s * block, base + s * block + n1), wBase + j0);
+                }
+              }
+            }
+          });
+        } finally {
+          o.dispose();
+          p?.dispose();
+        }
+      }
+    }
+  } finally {
+    qFlat.dispose();
+    kFlat.dispose();
+    vFlat.dispose();
+  }
+  return { weights, output, pairs, computed };
+}
