@@ -163,6 +163,39 @@ async function importBench() {
   return out;
 }
 
+if (args['sparse-only']) {
+  results.sparse = await sparseBench();
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync(join('bench-results', 'bench-sparse.json'), JSON.stringify(results.sparse, null, 2));
+  await srv.close();
+  process.exit(0);
+}
+
+/**
+ * Issue 6: the block-sparse kernel against dense attention on the same backend (N = 4096, H = 8,
+ * d = 64, output only) at densities 10 %, 25 % and 50 %, and MoBA's selection overhead.
+ */
+async function sparseBench() {
+  const sb = await launch();
+  const sp = await sb.context.newPage();
+  sp.setDefaultTimeout(1_800_000);
+  await sp.goto(`${srv.url}bench.html`);
+  await sp.waitForFunction(() => !!window.qkHarness);
+  const out = [];
+  const N = Number(args['sparse-n'] ?? 4096);
+  for (const backend of (args['sparse-backends'] ?? 'wasm,webgl').split(',')) {
+    const r = await sp.evaluate((o) => window.qkHarness.benchSparse(o), { backend, H: 8, N, d: 64, block: 64, densities: [0.1, 0.25, 0.5], reps: 3, budgetMs: 600_000 });
+    out.push(r);
+    if (r.error) log(`sparse ${backend}: ${r.error}`);
+    else {
+      log(`sparse N=${N} H=8 d=64 on ${backend}: dense ${r.denseMs.toFixed(0)} ms; MoBA selection ${r.mobaSelectMs.toFixed(0)} ms (${(100 * r.mobaSelectFraction).toFixed(1)}% of dense)`);
+      for (const x of r.rows) log(`  density ${(100 * x.density).toFixed(1)}% (computed ${(100 * x.computedFraction).toFixed(1)}%): ${x.ms.toFixed(0)} ms = ${x.ratioToDense.toFixed(3)}× dense (target ≤ ${(1.5 * x.density).toFixed(3)}×)`);
+    }
+  }
+  await sb.close();
+  return out;
+}
+
 if (args['grouping-only']) {
   mkdirSync('bench-results', { recursive: true });
   writeFileSync(join('bench-results', 'bench-grouping.json'), JSON.stringify(results.grouping, null, 2));

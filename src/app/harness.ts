@@ -16,6 +16,9 @@ import { mapSpec } from '../views/shared/mapSpec';
 import { visibleWindow, IDENTITY } from '../core/layout';
 import type { ViewResult } from '../state/result';
 import { runGrouping } from '../methods/run';
+import { blockSparseAttention } from '../compute/blockSparse';
+import { mobaSelect } from '../methods/sparse/moba';
+import { mulberry32 } from '../core/prng';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -133,6 +136,55 @@ const harness = {
       out.appVariant = variantFor(opts.backend);
       if (opts.parts.includes('floor')) out.floorMs = (await run(() => bareFloor(inputs))).median;
       if (opts.parts.includes('app')) out.appMs = (await run(() => denseAttention(inputs, { causal: true }, { scores: true, weights: true, stats: true }, { variant: variantFor(opts.backend), ...opts.kernel }))).median;
+    } catch (e) {
+      out.error = (e as Error).message.slice(0, 300);
+    }
+    out.leaked = liveTensors();
+    return out;
+  },
+  /**
+   * Block-sparse kernel against dense attention on one backend, same inputs, output only
+   * (issue 6's benchmark): for each target density, a seeded block-level selection of causal
+   * 64 × 64 blocks (the diagonal always kept, then random blocks until the density is reached).
+   * Also MoBA's selection (gate and top-k, plain TypeScript) as a fraction of dense time.
+   */
+  async benchSparse(opts: { backend: BackendName; H: number; N: number; d: number; block: number; densities: number[]; reps: number; budgetMs: number }) {
+    const why = await activate(opts.backend);
+    if (why) return { backend: opts.backend, error: why };
+    const { H, N, d, block } = opts;
+    const inputs = randomInputs(H, H, N, d, 3);
+    const nb = Math.ceil(N / block);
+    const rand = mulberry32(11);
+    const out: Record<string, unknown> = { backend: opts.backend, H, N, d, block };
+    const run = (fn: () => Promise<unknown>) => time(fn, opts.reps, opts.budgetMs, N <= 1024);
+    try {
+      out.denseMs = (await run(() => denseAttention(inputs, { causal: true }, { output: true }, { variant: variantFor(opts.backend) }))).median;
+      const rows = [];
+      for (const target of opts.densities) {
+        const codes = new Uint8Array(H * nb * nb);
+        const causalBlocks: [number, number][] = [];
+        for (let I = 0; I < nb; I++) for (let J = 0; J < I; J++) causalBlocks.push([I, J]);
+        for (let h = 0; h < H; h++) {
+          for (let I = 0; I < nb; I++) codes[(h * nb + I) * nb + I] = 1;
+          // Off-diagonal blocks hold b² causal pairs each, the diagonal b(b+1)/2: pick enough for the target.
+          const need = Math.max(0, Math.round((target * (N * (N + 1)) / 2 - nb * ((block * (block + 1)) / 2)) / (block * block)));
+          const order = causalBlocks.map((b) => [rand(), b] as const).sort((a, c) => a[0] - c[0]);
+          for (let n = 0; n < Math.min(need, order.length); n++) codes[(h * nb + order[n][1][0]) * nb + order[n][1][1]] = 1;
+        }
+        const spec = { rowsPer: block, nRows: nb, block, nkb: nb, codes, rule: null };
+        let pairs = 0;
+        let computed = 0;
+        const ms = (await run(async () => {
+          const r = await blockSparseAttention(inputs, { causal: true }, spec, false);
+          pairs = r.pairs;
+          computed = r.computed;
+        })).median;
+        rows.push({ target, density: pairs / ((H * N * (N + 1)) / 2), computedFraction: computed / ((H * N * (N + 1)) / 2), ms, ratioToDense: ms / (out.denseMs as number) });
+      }
+      out.rows = rows;
+      const moba = (await time(() => mobaSelect(inputs, { block: N / 8, topk: 3 }), 3, opts.budgetMs, false)).median;
+      out.mobaSelectMs = moba;
+      out.mobaSelectFraction = moba / (out.denseMs as number);
     } catch (e) {
       out.error = (e as Error).message.slice(0, 300);
     }

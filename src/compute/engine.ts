@@ -3,6 +3,8 @@ import { DEFAULT_VARIANT, denseAttention, WANT_ALL, type DenseResult, type Kerne
 import { attentionDims, type QKV } from '../core/tensor';
 import type { AttentionOptions } from '../core/referenceAttention';
 import { syntheticQKV } from '../core/synthetic';
+import { headStats } from '../core/headStats';
+import { blockSparseAttention, type SparseSpec } from './blockSparse';
 
 /** One request to the compute engine (the same object crosses to the worker). */
 export interface EngineRequest {
@@ -10,6 +12,8 @@ export interface EngineRequest {
   options: AttentionOptions;
   backend: BackendChoice;
   want?: Want;
+  /** A sparse pattern: compute block-sparse attention over it instead of dense attention. */
+  sparse?: SparseSpec;
 }
 
 /** A computed result: typed arrays, plus which backend produced it and which failed on the way. */
@@ -21,6 +25,8 @@ export interface EngineResult extends DenseResult {
   fallbacks: BackendFailure[];
   /** Wall time of the attention call including read-back, in ms. */
   ms: number;
+  /** For a sparse request: allowed pairs, and pairs the kernel computed (unions and padding included). */
+  sparse?: { pairs: number; computed: number };
 }
 
 /** Probe timings per backend (ms per call, median of a few), or the reason the backend failed. */
@@ -78,6 +84,13 @@ export async function runAttention(req: EngineRequest): Promise<EngineResult> {
     const t0 = now();
     try {
       const variant = variantFor(name);
+      if (req.sparse) {
+        const want = req.want ?? WANT_ALL;
+        const r = await blockSparseAttention(req.inputs, req.options, req.sparse, !!want.weights || !!want.stats);
+        const { H, Nq, Nk } = attentionDims(req.inputs);
+        const stats = want.stats && r.weights ? headStats(r.weights, H, Nq, Nk) : undefined;
+        return { weights: want.weights ? r.weights : undefined, output: r.output, stats, backend: name, variant, fallbacks, ms: now() - t0, sparse: { pairs: r.pairs, computed: r.computed } };
+      }
       const res = await denseAttention(req.inputs, req.options, req.want ?? WANT_ALL, { variant });
       return { ...res, backend: name, variant, fallbacks, ms: now() - t0 };
     } catch (e) {

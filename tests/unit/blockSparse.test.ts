@@ -34,7 +34,7 @@ describe('block-sparse kernel on the tfjs cpu backend', () => {
       else {
         const m = mobaSelect({ q, k }, { block: c.params.block as number, topk: c.params.topk as number, convWidth: c.params.convWidth as number | undefined });
         sel = m.selection;
-        if (c.params.convInAttention) kAttn = { shape: k.shape, data: m.routingKeys };
+        if (c.params.convInAttention) kAttn = { shape: k.shape, data: Float32Array.from(m.routingKeys) };
       }
       const before = tf.memory().numTensors;
       const r = await blockSparseAttention({ q, k: kAttn, v }, { causal: true }, specOf(sel, rule), true);
