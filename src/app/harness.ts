@@ -18,6 +18,7 @@ import type { ViewResult } from '../state/result';
 import { runGrouping } from '../methods/run';
 import { blockSparseAttention } from '../compute/blockSparse';
 import { mobaSelect } from '../methods/sparse/moba';
+import { windowSelect } from '../methods/sparse/window';
 import { mulberry32 } from '../core/prng';
 
 const median = (xs: number[]) => {
@@ -90,6 +91,27 @@ const harness = {
     } catch (e) {
       return { ok: false as const, error: (e as Error).message, backends: [...used], leaked: liveTensors() - before };
     }
+  },
+  /**
+   * A sparse golden case (scripts/make_sparse_goldens.py) on one backend: the selection (plain
+   * TypeScript) and the block-sparse kernel through the engine, as the app will run them.
+   */
+  async sparseCase(c: { method: string; params: Record<string, number | boolean>; H: number; Hkv: number; N: number; d: number; dv: number; q: number[]; k: number[]; v: number[] }, backend: BackendName) {
+    const q = { shape: [c.H, c.N, c.d], data: Float32Array.from(c.q) };
+    let k = { shape: [c.Hkv, c.N, c.d], data: Float32Array.from(c.k) };
+    const v = { shape: [c.Hkv, c.N, c.dv], data: Float32Array.from(c.v) };
+    let sel;
+    let rule = null;
+    if (c.method === 'window') ({ selection: sel, rule } = windowSelect(c.H, c.N, { window: c.params.window as number, sinks: c.params.sinks as number, block: 4 }));
+    else {
+      const m = mobaSelect({ q, k }, { block: c.params.block as number, topk: c.params.topk as number, convWidth: c.params.convWidth as number | undefined });
+      sel = m.selection;
+      if (c.params.convInAttention) k = { shape: k.shape, data: Float32Array.from(m.routingKeys) };
+    }
+    const before = liveTensors();
+    const r = await runAttention({ inputs: { q, k, v }, options: { causal: true }, backend, want: { weights: true, output: true }, sparse: { rowsPer: sel.rowsPer, nRows: sel.nRows, block: sel.block, nkb: sel.nkb, codes: sel.codes, rule } });
+    const selected = Array.from({ length: c.H }, (_, h) => Array.from({ length: sel.nRows }, (_, i) => Array.from({ length: sel.nkb }, (_, J) => J).filter((J) => sel.codes[(h * sel.nRows + i) * sel.nkb + J] !== 0)));
+    return { backend: r.backend, leaked: liveTensors() - before, selected, weights: Array.from(r.weights!), output: Array.from(r.output!) };
   },
   /** Dense attention at N = 300 (several query blocks) on one backend against the plain-JS loop: max errors. */
   async blockedVsReference(backend: BackendName) {

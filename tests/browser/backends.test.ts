@@ -3,6 +3,10 @@ import { golden, maxAbsDiff, maxRelDiff } from '../unit/goldens';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Sparse goldens (scripts/make_sparse_goldens.py). */
+const sparse: { cases: { name: string; method: string; params: Record<string, number | boolean>; H: number; Hkv: number; N: number; d: number; dv: number; q: number[]; k: number[]; v: number[]; selected: number[][][] | null; weights: number[]; output: number[] }[] } = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'golden', 'sparse.json'), 'utf8'),
+);
 /** Grouping goldens (scripts/make_grouping_goldens.py). */
 const grouping: { cases: { name: string; method: string; params: Record<string, unknown>; causal: boolean; H: number; Hs: number; N: number; d: number; dv: number; steps: { q: number[]; k: number[]; v: number[] }[]; expectError: boolean; expect: { allocation: number[]; mapping: number[]; weights: number[]; output: number[]; relFrob: number } | null }[] } = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'golden', 'grouping.json'), 'utf8'),
@@ -67,6 +71,18 @@ describe.each(['webgpu', 'webgl', 'wasm', 'cpu'] as const)('%s backend in Chromi
       expect(maxAbsDiff(r.weights, e.weights), `${c.name} weights`).toBeLessThanOrEqual(1e-4);
       expect(maxAbsDiff(r.output, e.output), `${c.name} output`).toBeLessThanOrEqual(1e-4);
       expect(Math.abs(r.relFrob - e.relFrob), `${c.name} relFrob`).toBeLessThanOrEqual(1e-4 * Math.max(1, e.relFrob));
+    }
+  });
+
+  it('runs every sparse golden case through the block-sparse kernel: exact selections, weights and outputs within 1e-4', async () => {
+    for (const c of sparse.cases) {
+      const r = await page.evaluate(([cc, b]) => window.qkHarness.sparseCase(cc, b), [c, backend] as const);
+      if (r.backend !== backend && allowMissing) continue;
+      expect(r.backend, c.name).toBe(backend);
+      expect(r.leaked, `${c.name} leaked tensors`).toBe(0);
+      if (c.selected) expect(r.selected, `${c.name} selections`).toEqual(c.selected);
+      expect(maxAbsDiff(r.weights, c.weights), `${c.name} weights`).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(r.output, c.output), `${c.name} output`).toBeLessThanOrEqual(1e-4);
     }
   });
 
