@@ -118,6 +118,41 @@ export async function runMethod(id: string, input: import('./methods/types').Met
   );
 }
 
+/**
+ * Runs a sparse-attention method (`SPARSE_METHODS`: MoBA, FlashMoBA, sliding window + sinks;
+ * ALGORITHMS.md §4, §12.7) on `q [H, N, d]`, `k`, `v [Hkv, N, ·]` (causal prefill): the
+ * selection with the reason of every block, the block-sparse attention over it (computed by a
+ * kernel that skips unselected blocks), the dense reference, and density, recall, output
+ * error and FLOPs (§0.7).
+ *
+ * @example
+ * const r = await runSparseMethod('moba', { q, k, v }, { block: 64, topk: 3 });
+ * r.selection.codes; // [H, N, nb] per query: 0 = not chosen, else a reason code (forced, topk, …)
+ * r.metrics.density; r.metrics.recallMean; r.metrics.relFrob; r.metrics.flops
+ */
+export async function runSparseMethod(id: string, input: QKV & { causal?: boolean; scale?: number | null }, params: Record<string, unknown> = {}, opts: RunMethodOptions = {}): Promise<import('./methods/sparse/run').SparseRun> {
+  const [{ runAttention }, { runSparse }] = await Promise.all([import('./compute/engine'), import('./methods/sparse/run')]);
+  const backend = opts.backend ?? (inBrowser() ? 'auto' : 'cpu');
+  return runSparse(
+    id,
+    input,
+    params,
+    async (inputs, o, sel, rule) => {
+      const r = await runAttention({ inputs, options: { ...o, layout: 'contiguous' }, backend, want: { weights: true, output: true }, sparse: { rowsPer: sel.rowsPer, nRows: sel.nRows, block: sel.block, nkb: sel.nkb, codes: sel.codes, rule } });
+      return { weights: r.weights!, output: r.output!, pairs: r.sparse!.pairs, computed: r.sparse!.computed };
+    },
+    async (inputs, o) => {
+      const r = await runAttention({ inputs, options: { ...o, layout: 'contiguous' }, backend, want: { weights: true, output: true } });
+      return { weights: r.weights!, output: r.output! };
+    },
+    { strict: true },
+  );
+}
+export { SPARSE_METHODS, getSparseMethod, type SparseDescriptor, type SparsePlan } from './methods/sparse/registry';
+export { REASONS, reasonOf, type BlockSelection, type Reason, type TokenRule } from './methods/sparse/selection';
+export type { SparseRun } from './methods/sparse/run';
+export type { SparseMetrics } from './methods/sparse/sparseMetrics';
+
 // Bring your own tensors (docs/import-formats.md): pure functions, no tfjs, no DOM.
 /**
  * Opens a tensor file from its bytes: `.npy`, `.npz`, `.safetensors`, CircuitsVis / BertViz

@@ -41,7 +41,7 @@ function problem(spec: ParamSpec, v: ParamValue, dims: MethodDims): string | nul
  * first bad value (the library call); otherwise a bad value is replaced by its default and the
  * replacement explained in `messages` (links and restored state).
  */
-export function normalizeParams(m: MethodDescriptor, dims: MethodDims, given: Record<string, unknown> = {}, strict = false): { params: Params; messages: string[] } {
+export function normalizeParams(m: Pick<MethodDescriptor, 'id' | 'params'>, dims: MethodDims, given: Record<string, unknown> = {}, strict = false): { params: Params; messages: string[] } {
   const params: Params = {};
   const messages: string[] = [];
   for (const key of Object.keys(given)) {

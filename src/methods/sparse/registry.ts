@@ -1,0 +1,127 @@
+import { normalizeParams } from '../params';
+import { blockCount, type BlockSelection, type TokenRule } from './selection';
+import { mobaOverheadFlops, mobaSelect } from './moba';
+import { windowSelect } from './window';
+import type { MethodDims, ParamSpec, Params, Verification } from '../types';
+import type { QKV, Tensor } from '../../core/tensor';
+
+/** What a sparse method decided: the blocks, the token rule, and what the views show about the choice. */
+export interface SparsePlan {
+  selection: BlockSelection;
+  rule: TokenRule | null;
+  /** Keys the attention uses when the method changes them (FlashMoBA's convolved keys, on request). */
+  attentionKeys?: Tensor;
+  /** MoBA-style gate scores after causal routing `[H, N, nb]` (+∞ current block, −∞ future). */
+  gate?: Float32Array;
+  /** The method's own estimation FLOPs (§0.7, a separate bar). */
+  overhead: number;
+  /** Parts of this run that ALGORITHMS.md marks unverified: shown as "illustrative". */
+  illustrative: string[];
+}
+
+/** A sparse-attention method (ALGORITHMS.md §4–§10, §12.3, §12.4, §12.7). */
+export interface SparseDescriptor {
+  id: string;
+  family: 'sparse';
+  label: string;
+  summary: string;
+  citation: { paper: string; code?: string };
+  verified: Verification;
+  params: ParamSpec[];
+  /** Pure selection in plain TypeScript (Appendix C); throws a clear error when the input does not fit. */
+  select: (input: QKV & { causal: boolean }, params: Params) => SparsePlan;
+}
+
+const mobaParams = (defaultBlock: (d: MethodDims) => number): ParamSpec[] => [
+  { kind: 'int', key: 'block', label: 'Block size B', help: 'keys are pooled per block of B tokens; the visualiser default is N/8 (B ≥ N is dense causal)', default: defaultBlock, min: 1, max: 65536 },
+  { kind: 'int', key: 'topk', label: 'Top-k blocks (incl. own)', help: 'blocks each query attends to, counting its own block', default: 3, min: 1, max: 64 },
+];
+
+function causalOnly(id: string, causal: boolean): void {
+  if (!causal) throw new Error(`${id} is defined for causal prefill (a decoder's own block is always routed); switch the causal mask on`);
+}
+
+export const SPARSE_METHODS: SparseDescriptor[] = [
+  {
+    id: 'moba',
+    family: 'sparse',
+    label: 'MoBA (mixture of block attention)',
+    summary: 'Each query attends to its own block and the top-k − 1 earlier blocks whose mean key scores highest against it (the gate has no 1/√d).',
+    citation: { paper: 'Lu et al. 2025, "MoBA: Mixture of Block Attention for Long-Context LLMs", arXiv 2502.13189', code: 'MoonshotAI/MoBA @61e456b moba/moba_naive.py' },
+    verified: 'code',
+    params: mobaParams((d) => Math.max(1, Math.ceil(d.N / 8))),
+    select: (x, p) => {
+      causalOnly('MoBA', x.causal);
+      const [H, N, d] = x.q.shape;
+      const m = mobaSelect(x, { block: Number(p.block), topk: Number(p.topk) });
+      return { selection: m.selection, rule: null, gate: m.gate, overhead: mobaOverheadFlops(H, x.k.shape[0], N, d, Number(p.block)), illustrative: [] };
+    },
+  },
+  {
+    id: 'flashmoba',
+    family: 'sparse',
+    label: 'FlashMoBA (small blocks, key convolution)',
+    summary: 'MoBA routing with small blocks and a short causal convolution on the routing keys, as "Optimizing Mixture of Block Attention" proposes; the convolution here is a box filter.',
+    citation: { paper: 'arXiv 2511.11571, "Optimizing Mixture of Block Attention"', code: 'mit-han-lab/flash-moba @39d9ac0' },
+    verified: 'code',
+    params: [
+      ...mobaParams((d) => Math.max(1, Math.ceil(d.N / 16))),
+      { kind: 'int', key: 'conv', label: 'Key convolution width W', help: 'causal box filter k̃[t] = mean of k[t−W+1 … t] (zeros before the start); 1 = none', default: 3, min: 1, max: 9 },
+      {
+        kind: 'enum',
+        key: 'convKeys',
+        label: 'Convolved keys used for',
+        default: 'routing',
+        options: [
+          { value: 'routing', label: 'routing only' },
+          { value: 'attention', label: 'routing and attention', illustrative: true },
+        ],
+      },
+    ],
+    select: (x, p) => {
+      causalOnly('FlashMoBA', x.causal);
+      const [H, N, d] = x.q.shape;
+      const W = Number(p.conv);
+      const m = mobaSelect(x, { block: Number(p.block), topk: Number(p.topk), convWidth: W });
+      const attentionKeys = p.convKeys === 'attention' && W > 1 ? { shape: x.k.shape, data: m.routingKeys } : undefined;
+      const illustrative = W > 1 ? ['The key convolution (width, box weights, routing-only) is illustrative: the paper learns it and its details were not verified (ALGORITHMS.md §4.2).'] : [];
+      return { selection: m.selection, rule: null, gate: m.gate, attentionKeys, overhead: mobaOverheadFlops(H, x.k.shape[0], N, d, Number(p.block), W), illustrative };
+    },
+  },
+  {
+    id: 'window',
+    family: 'sparse',
+    label: 'Sliding window + sinks (StreamingLLM)',
+    summary: 'Each query sees the last w tokens (itself included) and the first few "sink" tokens: the baseline pattern of StreamingLLM and of local attention.',
+    citation: { paper: 'Xiao et al. 2023, "Efficient Streaming Language Models with Attention Sinks", arXiv 2309.17453', code: 'mit-han-lab/streaming-llm @2e50426; FlexPrefill streaming_llm_attention.py' },
+    verified: 'code',
+    params: [
+      { kind: 'int', key: 'window', label: 'Window w (tokens)', help: 'keys within w positions, the query itself included', default: (d) => Math.max(1, Math.ceil(d.N / 4)), min: 1, max: (d) => Math.max(1, d.N) },
+      { kind: 'int', key: 'sinks', label: 'Sink tokens', help: 'the first tokens every query keeps (StreamingLLM start_size = 4)', default: 4, min: 0, max: (d) => Math.max(0, d.N) },
+      { kind: 'int', key: 'block', label: 'Block size of the grid', help: 'tiles of the block grid and the kernel; the mask itself is per token', default: (d) => Math.max(1, Math.ceil(d.N / 8)), min: 1, max: (d) => Math.max(1, d.N) },
+    ],
+    select: (x, p) => {
+      causalOnly('The sliding window', x.causal);
+      const [H, N] = x.q.shape;
+      const w = windowSelect(H, N, { window: Number(p.window), sinks: Number(p.sinks), block: Number(p.block) });
+      return { selection: w.selection, rule: w.rule, overhead: 0, illustrative: [] };
+    },
+  },
+];
+
+/** A sparse method by id. */
+export function getSparseMethod(id: string): SparseDescriptor | undefined {
+  return SPARSE_METHODS.find((m) => m.id === id);
+}
+
+/** Parameters of a sparse method for an input, defaults filled (strict: a bad value throws). */
+export function sparseParams(m: SparseDescriptor, x: QKV, given: Record<string, unknown>, strict: boolean): { params: Params; messages: string[] } {
+  const [H, N, d] = x.q.shape;
+  const dims: MethodDims = { H, Hs: x.k.shape[0], N, d, dv: x.v.shape[2], steps: 1 };
+  const r = normalizeParams(m, dims, given, strict);
+  if (r.params.topk !== undefined && r.params.block !== undefined) {
+    const nb = blockCount(N, Number(r.params.block));
+    if (Number(r.params.topk) > nb) r.messages.push(`top-k ${r.params.topk} is more than the ${nb} blocks: every query keeps every earlier block (dense causal)`);
+  }
+  return r;
+}

@@ -1,0 +1,45 @@
+import { attentionDims, type QKV } from '../../core/tensor';
+import { allowedBy, type BlockSelection, type TokenRule } from './selection';
+import { getSparseMethod, sparseParams, type SparsePlan } from './registry';
+import { sparseMetrics, type SparseMetrics } from './sparseMetrics';
+import type { Params } from '../types';
+
+/** The kernel the method runs on: block-sparse attention over a selection (the app's worker, or a backend). */
+export type AttendSparse = (inputs: QKV, options: { causal: boolean; scale: number | null }, sel: BlockSelection, rule: TokenRule | null) => Promise<{ weights: Float32Array; output: Float32Array; pairs: number; computed: number }>;
+/** Dense attention of the source (the reference every metric compares with). */
+export type AttendDense = (inputs: QKV, options: { causal: boolean; scale: number | null }) => Promise<{ weights: Float32Array; output: Float32Array }>;
+
+/** A sparse method's result: its choice, its attention, the dense reference and the §0.7 metrics. */
+export interface SparseRun extends SparsePlan {
+  id: string;
+  params: Params;
+  weights: Float32Array;
+  output: Float32Array;
+  refWeights: Float32Array;
+  refOutput: Float32Array;
+  metrics: SparseMetrics;
+  /** Pairs the kernel computed (the union of a tile's blocks, so ≥ the allowed pairs). */
+  computedPairs: number;
+  messages: string[];
+}
+
+/**
+ * Runs sparse method `id` on `input`: its selection (plain TypeScript), the block-sparse
+ * attention over it, the dense reference, and density, recall, output error and FLOPs.
+ * `strict` makes a bad parameter throw (the library); otherwise it is replaced and explained.
+ */
+export async function runSparse(id: string, input: QKV & { causal?: boolean; scale?: number | null }, given: Record<string, unknown>, attend: AttendSparse, dense: AttendDense, opts: { strict?: boolean; reference?: { weights: Float32Array; output: Float32Array } } = {}): Promise<SparseRun> {
+  const m = getSparseMethod(id);
+  if (!m) throw new Error(`there is no sparse method "${String(id).slice(0, 40)}"`);
+  const { H, Nq, Nk, d, dv } = attentionDims(input);
+  if (Nq !== Nk) throw new Error(`${m.label} selects for self-attention prefill; this input has ${Nq} queries and ${Nk} keys`);
+  const causal = input.causal ?? true;
+  const scale = input.scale ?? null;
+  const { params, messages } = sparseParams(m, input, given, opts.strict ?? false);
+  const plan = m.select({ q: input.q, k: input.k, v: input.v, causal }, params);
+  const inputs = { q: input.q, k: plan.attentionKeys ?? input.k, v: input.v };
+  const [sparse, ref] = await Promise.all([attend(inputs, { causal, scale }, plan.selection, plan.rule), opts.reference ?? dense({ q: input.q, k: input.k, v: input.v }, { causal, scale })]);
+  const allowed = allowedBy(plan.selection, plan.rule, causal);
+  const metrics = sparseMetrics({ allowed, H, Nq, Nk, d, dv, causal, denseWeights: ref.weights, output: sparse.output, denseOutput: ref.output, overhead: plan.overhead });
+  return { ...plan, id, params, weights: sparse.weights, output: sparse.output, refWeights: ref.weights, refOutput: ref.output, metrics, computedPairs: sparse.computed, messages };
+}
