@@ -83,7 +83,7 @@ export function Controls() {
           <NumberField label="Scale override (empty = 1/√d)" value={compute.scale} min={0.0001} max={10000} step={0.01} allowEmpty placeholder={`1/√${d} = ${(1 / Math.sqrt(d)).toFixed(4)}`} onChange={(scale) => setCompute({ scale })} />
         </>
       )}
-      <h2>Method: grouped heads</h2>
+      <h2>Method: grouped heads or sparse attention</h2>
       <MethodControls />
       <h2>Display</h2>
       <Select<SequentialMap> label="Colour map" value={colormap} options={SEQUENTIAL_MAPS.map((m) => ({ value: m, label: m }))} onChange={(c) => setView({ colormap: c })} />

@@ -5,6 +5,7 @@ import { HeadGrid } from '../views/headGrid/HeadGrid';
 import { TokenStrip } from '../views/tokenStrip/TokenStrip';
 import { StatsTable } from '../views/statsTable/StatsTable';
 import { GroupingPanel } from '../views/grouping/GroupingPanel';
+import { SparsePanel } from '../views/sparse/SparsePanel';
 
 /** The four linked views, laid out as on the page; each isolated by an error boundary. */
 export function LinkedViews({ style }: { style?: CSSProperties }) {
@@ -26,6 +27,9 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
           </ErrorBoundary>
         </div>
       </div>
+      <ErrorBoundary name="sparse attention">
+        <SparsePanel />
+      </ErrorBoundary>
       <ErrorBoundary name="grouped heads">
         <GroupingPanel />
       </ErrorBoundary>

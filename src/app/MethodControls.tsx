@@ -1,4 +1,5 @@
 import { METHODS, getMethod } from '../methods/registry';
+import { SPARSE_METHODS, getSparseMethod } from '../methods/sparse/registry';
 import { choicesOf, defaultOf, normalizeParams, rangeOf } from '../methods/params';
 import type { MethodDims, ParamSpec, ParamValue } from '../methods/types';
 import { useQk } from '../state/react';
@@ -31,21 +32,29 @@ export function MethodControls() {
   const weightsOnly = !!importedLayer({ source, imported })?.weights;
   const setMethod = useQk((s) => s.setMethod);
   const setParam = useQk((s) => s.setMethodParam);
-  const desc = getMethod(method.id) ?? METHODS[0];
+  const N = useQk((s) => s.derived.result?.N ?? 0);
+  const desc = getMethod(method.id) ?? getSparseMethod(method.id) ?? METHODS[0];
+  const sparse = desc.family === 'sparse';
   if (weightsOnly) return <p className="help muted small" data-testid="methods-need-qk">The methods need queries and keys; this file holds attention weights only. Open a Q/K/V dump (docs/import-formats.md) to run them on a real model.</p>;
-  const dims: MethodDims = { H: shape.H, Hs: shape.Hkv, N: 0, d: shape.d, dv: shape.dv, steps: desc.id === 'dgqa' && !importedLayer({ source, imported }) ? LIMITS.dgqaSteps : 1 };
+  const dims: MethodDims = { H: shape.H, Hs: shape.Hkv, N, d: shape.d, dv: shape.dv, steps: desc.id === 'dgqa' && !importedLayer({ source, imported }) ? LIMITS.dgqaSteps : 1 };
   const { params } = normalizeParams(desc, dims, method.params);
   const sqaPreset = desc.id === 'sqa' && params.variant !== 'custom';
   return (
     <div className="method-controls">
-      <Select label="Method" value={desc.id} options={METHODS.map((m) => ({ value: m.id, label: m.label }))} onChange={setMethod} help={desc.summary} />
+      <Select
+        label="Method"
+        value={desc.id}
+        options={[...METHODS.map((m) => ({ value: m.id, label: m.label })), ...SPARSE_METHODS.map((m) => ({ value: m.id, label: `Sparse: ${m.label}` }))]}
+        onChange={setMethod}
+        help={desc.summary}
+      />
       {desc.params
         .filter((p) => !(sqaPreset && (p.key === 'queryHeads' || p.key === 'kvHeads')))
         .filter((p) => !(desc.id === 'dgqa' && ((p.key === 'beta' && params.variant !== 'ema') || (p.key === 'window' && params.phase !== 'train'))))
         .map((p) => (
           <ParamControl key={p.key} spec={p} value={params[p.key]} dims={dims} onChange={(v) => setParam(p.key, v)} />
         ))}
-      {desc.id !== 'mha' && shape.Hkv !== shape.H ? (
+      {!sparse && desc.id !== 'mha' && shape.Hkv !== shape.H ? (
         <p className="help muted small">The source already shares {shape.Hkv} KV heads among {shape.H} query heads; the method pools those.</p>
       ) : null}
     </div>

@@ -8,7 +8,9 @@ import { encodeState } from '../state/urlCodec';
 import { importedLayer, inputsOf, type QkState, type QkStore } from '../state/store';
 import { weightsOnlyResult } from './importedResult';
 import { tokenCap } from '../state/caps';
-import type { MethodView, ViewResult } from '../state/result';
+import type { MethodView, SparseView, ViewResult } from '../state/result';
+import { getSparseMethod } from '../methods/sparse/registry';
+import { runSparse } from '../methods/sparse/run';
 import { LIMITS } from '../state/defaults';
 import { getMethod } from '../methods/registry';
 import { runGrouping, type Attend, type AttendResult } from '../methods/run';
@@ -170,10 +172,44 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
         return undefined;
       }
     };
+    /** Runs the store's sparse method: selection here, block-sparse attention in the worker. */
+    const runSparseView = async (inputs: QKV, reference: { weights: Float32Array; output: Float32Array }): Promise<SparseView | undefined> => {
+      const st = store.getState();
+      const desc = getSparseMethod(st.method.id)!;
+      const t0 = performance.now();
+      try {
+        const r = await runSparse(
+          desc.id,
+          { ...inputs, causal: plan.options.causal, scale: plan.options.scale },
+          st.method.params,
+          async (x, o, sel, rule) => {
+            const sKey = `${key}|sparse|${desc.id}|${JSON.stringify(st.method.params)}`;
+            const res = await client.request(sKey, { inputs: x, options: { ...o, layout: 'contiguous' }, backend: plan.backend, want: { weights: true, output: true }, sparse: { rowsPer: sel.rowsPer, nRows: sel.nRows, block: sel.block, nkb: sel.nkb, codes: sel.codes, rule } });
+            if (res.status === 'superseded' || my !== generation) throw new Superseded();
+            return { weights: res.result.weights!, output: res.result.output!, pairs: res.result.sparse!.pairs, computed: res.result.sparse!.computed };
+          },
+          async () => reference,
+          { reference },
+        );
+        const msgs = r.messages.join('\n');
+        if (msgs && msgs !== lastMessages) store.getState().addNotices(r.messages);
+        lastMessages = msgs;
+        return Object.assign(r, { label: desc.label, verified: desc.verified, citation: desc.citation, ms: performance.now() - t0 });
+      } catch (e) {
+        if (e instanceof Superseded) throw e;
+        methodError = `Could not apply ${desc.label}: ${(e as Error).message}. Showing the source's attention instead.`;
+        return undefined;
+      }
+    };
+    let sparse: SparseView | undefined;
     try {
       const inputs = plan.inputs();
       outcome = await client.request(key, { inputs, options: plan.options, backend: plan.backend, want: { scores: true, weights: true, stats: true, output: true } });
-      if (outcome.status === 'done' && store.getState().method.id !== 'mha') {
+      const id = store.getState().method.id;
+      if (outcome.status === 'done' && getSparseMethod(id)) {
+        const r = outcome.result;
+        sparse = await runSparseView(inputs, { weights: r.weights!, output: r.output! });
+      } else if (outcome.status === 'done' && id !== 'mha') {
         const r = outcome.result;
         method = await runMethod(inputs, { weights: r.weights!, output: r.output!, scores: r.scores, stats: r.stats });
       }
@@ -205,6 +241,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
         ms: r.ms,
         where: client.where,
         method,
+        sparse,
       },
       methodError,
     );

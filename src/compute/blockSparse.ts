@@ -2,25 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { attentionDims, type QKV } from '../core/tensor';
 import { kvHeadOf } from '../core/headMap';
 import type { AttentionOptions } from '../core/referenceAttention';
+import type { BlockSelection, TokenRule } from '../core/blockSelection';
 
 /**
- * A sparse pattern as the kernel takes it (the shape of `methods/sparse/selection.ts`'s
- * BlockSelection, which compute/ cannot import): selected key blocks per head and query row,
- * and an optional token rule (window, sinks) inside them.
+ * A sparse pattern as the kernel takes it: the selected key blocks per head and query row
+ * (non-zero = selected), an optional token rule (window, sinks) inside them, and the tile height.
  */
-export interface SparseSpec {
-  /** Query tokens per row of `codes` (1 for per-query selections such as MoBA's). */
-  rowsPer: number;
-  nRows: number;
-  /** Key block size and count. */
-  block: number;
-  nkb: number;
-  /** `[H, nRows, nkb]`, non-zero = selected. */
-  codes: Uint8Array;
-  rule: { window?: number; sinks?: number } | null;
+export type SparseSpec = Pick<BlockSelection, 'rowsPer' | 'nRows' | 'block' | 'nkb' | 'codes'> & {
+  rule: TokenRule | null;
   /** Query rows per tile; default: `rowsPer` for block-level selections, the key block size otherwise. */
   tile?: number;
-}
+};
 
 export interface SparseKernelResult {
   /** `[H, Nq, Nk]`, zero outside the allowed set (read back only when asked). */

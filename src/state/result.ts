@@ -1,6 +1,8 @@
 import type { BackendFailure, BackendName } from '../compute/backends';
 import type { MethodRun } from '../methods/run';
 import type { MethodDescriptor } from '../methods/types';
+import type { SparseRun } from '../methods/sparse/run';
+import type { SparseDescriptor } from '../methods/sparse/registry';
 
 /** A computed result as the views see it (typed arrays; tfjs never leaves compute/). */
 export interface ViewResult {
@@ -30,8 +32,24 @@ export interface ViewResult {
   ms: number;
   /** Where tfjs ran: the worker or the main thread. */
   where: string;
-  /** The active method's result (absent while none is active or it failed). */
+  /** The active grouping method's result (absent while none is active or it failed). */
   method?: MethodView;
+  /** The active sparse method's result (issue 6). */
+  sparse?: SparseView;
+}
+
+/** A sparse method's result as the views see it. */
+export interface SparseView extends SparseRun {
+  label: string;
+  verified: SparseDescriptor['verified'];
+  citation: SparseDescriptor['citation'];
+  /** Wall time of selection, sparse attention and metrics, ms. */
+  ms: number;
+}
+
+/** Whether a sparse method's result is shown. */
+export function sparseActive(r: ViewResult | null): r is ViewResult & { sparse: SparseView } {
+  return !!r?.sparse;
 }
 
 /** A method result as the views see it. */

@@ -9,8 +9,8 @@ import { PgqaPanel } from './PgqaPanel';
 export function GroupingPanel() {
   const result = useQk((s) => s.derived.result);
   const m = methodActive(result) ? result.method : null;
-  // Attention read from a file has no queries and keys to group.
-  if (result && !result.scores && !m) return null;
+  // Attention read from a file has no queries and keys to group; a sparse method has its own panel.
+  if (result && ((!result.scores && !m) || result.sparse)) return null;
   return (
     <section className="view grouping" aria-label="grouped heads">
       <header className="view-head">

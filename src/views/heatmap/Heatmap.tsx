@@ -6,7 +6,9 @@ import { useZoom } from '../../ui/useZoom';
 import { Segmented } from '../../ui/controls';
 import { useElementWidth } from '../../ui/useElementWidth';
 import { compareSpec, kvShown, shownArrays } from '../shared/mapSpec';
-import { methodActive, methodName } from '../../state/result';
+import { methodActive, methodName, sparseActive } from '../../state/result';
+import { blockRects, drawBlocks, rowCodes } from '../sparse/blocks';
+import { REASONS } from '../../core/blockSelection';
 import { paintMap, prepareCanvas } from '../shared/paint';
 import { Legend } from '../shared/Legend';
 import { fmtValue, showToken } from '../shared/format';
@@ -72,14 +74,25 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
     if (!c) return;
     const sel = store.getState().selection;
     const ctx = prepareCanvas(c, size, size, dpr);
-    drawHeatmapOverlay(ctx, activeCell(sel), !!sel.locked, n, nk, size, tRef.current, dpr);
+    const cell = activeCell(sel);
+    drawHeatmapOverlay(ctx, cell, !!sel.locked, n, nk, size, tRef.current, dpr);
+    // A sparse method's block grid: every selected block outlined in its reason's colour, and
+    // the blocks the active query row chose filled (per query for MoBA-style methods).
+    const st = store.getState();
+    const r = st.derived.result;
+    if (sparseActive(r)) {
+      const h = Math.min(st.view.head, r.H - 1);
+      const s = r.sparse.selection;
+      const active = cell && cell.q < r.N ? { i: cell.q, codes: rowCodes(s, h, cell.q), block: s.block, lastKey: r.causal ? cell.q + r.Nk - r.N : r.Nk - 1 } : null;
+      drawBlocks(ctx, blockRects(s, h), REASONS, active, n, nk, size, tRef.current);
+    }
   }, [store, size, n, nk, dpr]);
 
   // Overlay layer: follows the selection through a store subscription, outside React.
   useEffect(() => {
     drawOverlay();
     return store.subscribe((s, prev) => {
-      if (s.selection !== prev.selection) drawOverlay();
+      if (s.selection !== prev.selection || s.view.head !== prev.view.head || s.derived.result !== prev.derived.result) drawOverlay();
     });
   }, [store, drawOverlay]);
   useEffect(drawOverlay, [t, drawOverlay]);
@@ -98,7 +111,16 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
     const cell = i * r.Nk + j;
     const at = h * r.N * r.Nk + cell;
     const lines = [`query ${i} “${showToken(r.tokens[i], 24)}” → key ${j} “${showToken(r.keyTokens[j], 24)}”`];
-    if (methodActive(r)) {
+    if (sparseActive(r)) {
+      const sp = r.sparse;
+      const w = sp.weights[at];
+      const w0 = r.weights[at];
+      lines.push(`${methodName(sp)} weight ${fmtValue(w)}   dense ${fmtValue(w0)}   Δ ${fmtValue(w - w0)}`);
+      const J = Math.floor(j / sp.selection.block);
+      const code = rowCodes(sp.selection, h, i)[J];
+      const gate = sp.gate ? sp.gate[(h * r.N + i) * sp.selection.nkb + J] : null;
+      lines.push(`key block ${J}: ${code ? `selected (${REASONS[code - 1]})` : 'not selected'}${gate === null ? '' : `, gate ${gate === Infinity ? '+∞ (own block)' : gate === -Infinity ? '−∞ (future)' : fmtValue(gate)}`}`);
+    } else if (methodActive(r)) {
       const m = shownArrays(r, h, 'method');
       const ref = shownArrays(r, h, 'reference');
       const w = m.weights[m.offset + cell];
@@ -148,13 +170,13 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
           {result && (result.Hkv !== result.H || methodActive(result)) ? <small> · KV head {kvShown(result, Math.min(head, result.H - 1), compare)}</small> : null}
           {methodActive(result) ? <small> · {compare === 'diff' ? 'difference' : compare === 'reference' ? 'reference' : methodName(result.method)}</small> : null}
         </h2>
-        {methodActive(result) ? (
+        {methodActive(result) || sparseActive(result) ? (
           <Segmented
             label="compare with the reference"
             value={compare}
             options={[
-              ['method', methodName(result.method)],
-              ['reference', 'reference'],
+              ['method', methodName(sparseActive(result) ? result.sparse : result!.method!)],
+              ['reference', sparseActive(result) ? 'dense' : 'reference'],
               ['diff', 'difference'],
             ]}
             onChange={(c) => setView({ compare: c })}

@@ -1,6 +1,6 @@
 import { finiteRange, type ValueScale } from '../../core/raster';
 import type { ColorMapName, SequentialMap } from '../../core/colormap';
-import { methodActive, type MethodView, type ViewResult, methodName } from '../../state/result';
+import { methodActive, sparseActive, type MethodView, type SparseView, type ViewResult, methodName } from '../../state/result';
 import type { Compare, MapMode } from '../../state/types';
 
 /** What one head's map needs to be drawn: its values, their colour scale and the masking rule. */
@@ -104,6 +104,46 @@ function diffRangeAll(m: MethodView, H: number, n2: number): [number, number] {
   return [lo, hi];
 }
 
+const sparseDiffs = new WeakMap<SparseView, Map<number, Float32Array>>();
+
+/** Sparse weights of head h minus the dense weights `[N, Nk]` (memoised per result). */
+export function sparseDiffHead(s: SparseView, h: number, n2: number): Float32Array {
+  let cache = sparseDiffs.get(s);
+  if (!cache) sparseDiffs.set(s, (cache = new Map()));
+  let d = cache.get(h);
+  if (!d) {
+    d = new Float32Array(n2);
+    for (let i = 0; i < n2; i++) d[i] = s.weights[h * n2 + i] - s.refWeights[h * n2 + i];
+    cache.set(h, d);
+  }
+  return d;
+}
+
+/** The map of head h with a sparse method active: its weights, the dense reference, or their difference. */
+function sparseSpec(r: ViewResult & { sparse: SparseView }, h: number, mode: MapMode, seq: SequentialMap, range: 'head' | 'all', compare: Compare): MapSpec {
+  const s = r.sparse;
+  const n2 = r.N * r.Nk;
+  const name = methodName(s);
+  if (compare === 'diff') {
+    const d = sparseDiffHead(s, h, n2);
+    let [lo, hi] = headRange(d, 0, n2);
+    if (range === 'all')
+      for (let g = 0; g < r.H; g++) {
+        const [a, b] = headRange(sparseDiffHead(s, g, n2), 0, n2);
+        lo = Math.min(lo, a);
+        hi = Math.max(hi, b);
+      }
+    const m = Math.max(Math.abs(lo), Math.abs(hi));
+    return { data: d, offset: 0, rows: r.N, cols: r.Nk, scale: { kind: 'diverging', lo: -m || -1e-9, hi: m || 1e-9 }, colormap: 'PuOr', causalOffset: r.causal ? r.Nk - r.N : null, label: `weight difference: ${name} − dense (largest |Δ| ${+m.toPrecision(3)})` };
+  }
+  if (compare === 'reference') {
+    const spec = mapSpec(r, h, mode, seq, range);
+    return { ...spec, label: `dense: ${spec.label}` };
+  }
+  const spec = mapSpec({ ...r, weights: s.weights, scores: null }, h, mode === 'scores' ? 'weights' : mode, seq, range);
+  return { ...spec, label: `${name}: ${spec.label}${mode === 'scores' ? ' — the sparse map keeps weights only' : ''}` };
+}
+
 /** KV head read by source head h in what is shown (the method's grouping, or the source's). */
 export function kvShown(r: ViewResult, h: number, compare: Compare): number {
   return methodActive(r) && compare !== 'reference' ? r.method.mapping[r.method.slotOf[h]] : r.mapping[h];
@@ -122,6 +162,7 @@ export function statsShown(r: ViewResult, compare: Compare): { entropy: ArrayLik
 /** Which arrays a compare mode shows: the values of source head h start at `offset` of `weights`. */
 export function shownArrays(r: ViewResult, h: number, compare: Compare): { weights: Float32Array; scores: Float32Array | null; offset: number; which: 'reference' | 'method' } {
   const n2 = r.N * r.Nk;
+  if (sparseActive(r)) return compare === 'method' ? { weights: r.sparse.weights, scores: null, offset: h * n2, which: 'method' } : { weights: r.weights, scores: r.scores, offset: h * n2, which: 'reference' };
   if (!methodActive(r) || compare === 'diff') return { weights: r.weights, scores: r.scores, offset: h * n2, which: 'reference' };
   const m = r.method;
   if (compare === 'reference') {
@@ -140,6 +181,7 @@ export function shownArrays(r: ViewResult, h: number, compare: Compare): { weigh
  * difference (method − reference weights) on a diverging scale centred on zero.
  */
 export function compareSpec(r: ViewResult, h: number, mode: MapMode, seq: SequentialMap, range: 'head' | 'all', compare: Compare): MapSpec {
+  if (sparseActive(r)) return sparseSpec(r, h, mode, seq, range, compare);
   const n2 = r.N * r.Nk;
   if (methodActive(r) && compare === 'diff') {
     const d = diffHead(r.method, h, n2);

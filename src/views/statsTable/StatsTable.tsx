@@ -36,7 +36,10 @@ export function StatsTable() {
   return (
     <section className="view stats" aria-label="per-head statistics">
       <header className="view-head">
-        <h2>Head statistics{methodActive(result) ? <small> · {compare === 'reference' ? 'reference' : methodName(result.method)}</small> : null}</h2>
+        <h2>
+          Head statistics
+          {methodActive(result) ? <small> · {compare === 'reference' ? 'reference' : methodName(result.method)}</small> : result.sparse ? <small> · dense attention</small> : null}
+        </h2>
       </header>
       <table className="stats-table">
         <thead>

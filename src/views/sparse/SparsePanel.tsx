@@ -1,0 +1,155 @@
+import { useQk } from '../../state/react';
+import { activeCell } from '../../state/store';
+import { sparseActive, type SparseView } from '../../state/result';
+import { REASONS, type Reason } from '../../core/blockSelection';
+import { fmtFlops, PairBar } from '../shared/PairBar';
+import { CosineLine } from '../shared/CosineLine';
+import { fmtValue } from '../shared/format';
+import { REASON_COLORS, REASON_TEXT, rowCodes } from './blocks';
+
+const BINS = 20;
+
+/** Recall histogram of one head: 20 bins over [0, 1]. */
+function RecallHist({ hist }: { hist: Uint32Array }) {
+  const max = Math.max(1, ...hist);
+  return (
+    <svg width={BINS * 4} height={18} className="recall-hist" role="img" aria-label="histogram of the mass kept per query, 0 to 1">
+      {Array.from(hist, (c, b) => (
+        <rect key={b} x={b * 4} y={18 - (16 * c) / max} width={3} height={(16 * c) / max} fill="#7c3aed" />
+      ))}
+    </svg>
+  );
+}
+
+/** The reasons present in a selection, as a colour legend. */
+function ReasonLegend({ s }: { s: SparseView }) {
+  const present = new Set<Reason>();
+  for (const c of s.selection.codes) if (c) present.add(REASONS[c - 1]);
+  return (
+    <div className="reason-legend" data-testid="reason-legend">
+      {[...present].map((r) => (
+        <span key={r}>
+          <span className="swatch" style={{ borderColor: REASON_COLORS[r] }} /> {REASON_TEXT[r]}
+        </span>
+      ))}
+    </div>
+  );
+}
+
+/** MoBA-style gate scores of the active query against every key block of the shown head. */
+function GateRow({ s, h, i, N }: { s: SparseView; h: number; i: number; N: number }) {
+  const nb = s.selection.nkb;
+  const g = s.gate!.subarray((h * N + i) * nb, (h * N + i + 1) * nb);
+  const codes = rowCodes(s.selection, h, i);
+  const finite = Array.from(g).filter(Number.isFinite);
+  const lo = Math.min(0, ...finite);
+  const hi = Math.max(1e-9, ...finite);
+  return (
+    <div className="gate-row" data-testid="gate-row">
+      <div className="small">
+        Gate of query {i} (head {h}) against each key block — q·mean(k<sub>block</sub>), no 1/√d; chosen blocks coloured:
+      </div>
+      <div className="gate-bars">
+        {Array.from(g, (v, J) => {
+          const chosen = codes[J] ? REASON_COLORS[REASONS[codes[J] - 1]] : '#d1d5db';
+          const text = v === Infinity ? 'own' : v === -Infinity ? 'future' : fmtValue(v);
+          const hgt = v === Infinity ? 40 : v === -Infinity ? 0 : 4 + (36 * (v - lo)) / (hi - lo);
+          return (
+            <span key={J} className="gate-bar" title={`block ${J}: ${text}${codes[J] ? ` — ${REASONS[codes[J] - 1]}` : ''}`}>
+              <span className={v === Infinity ? 'fill forced' : 'fill'} style={{ height: hgt, background: v === -Infinity ? 'transparent' : chosen }} />
+              <span className="lab">{J}</span>
+            </span>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+/**
+ * The sparse method's panel (ALGORITHMS.md §0.7): per head the density, the attention mass kept
+ * (mean, minimum and its histogram) linked to the head grid, the output error, the FLOPs with
+ * the method's own estimation apart, what it computed, and — for MoBA-style methods — the gate
+ * scores of the active query.
+ */
+export function SparsePanel() {
+  const result = useQk((s) => s.derived.result);
+  const head = useQk((s) => s.view.head);
+  const sel = useQk((s) => s.selection);
+  const setView = useQk((s) => s.setView);
+  if (!sparseActive(result)) return null;
+  const s = result.sparse;
+  const m = s.metrics;
+  const h = Math.min(head, result.H - 1);
+  const cell = activeCell(sel);
+  const q = cell && cell.q < result.N ? cell.q : result.N - 1;
+  // Dense pairs over all heads, from the dense FLOPs 2·(d + dv)·pairs.
+  const densePairs = m.flops.dense / (2 * (result.d + s.output.length / (result.H * result.N)));
+  return (
+    <section className="view sparse" aria-label="sparse attention">
+      <header className="view-head">
+        <h2>
+          Sparse attention <small>· {s.label}</small>
+        </h2>
+        <span className={`badge ${s.illustrative.length ? 'warn' : ''}`} title={s.citation.code ? `code: ${s.citation.code}` : undefined}>
+          {s.illustrative.length ? 'partly illustrative' : s.verified === 'code' ? 'checked against the official code' : s.verified}
+        </span>
+        <span className="muted small" data-testid="sparse-time">
+          {s.ms.toFixed(0)} ms · kernel computed {((100 * s.computedPairs) / Math.max(1, densePairs)).toFixed(1)}% of the dense pairs
+        </span>
+      </header>
+      <ReasonLegend s={s} />
+      <div className="sparse-body">
+        <table className="stats-table sparse-table" data-testid="sparse-table">
+          <thead>
+            <tr>
+              <th>head</th>
+              <th title="allowed pairs over the causal pairs">density</th>
+              <th title="dense attention mass on the allowed keys, mean over queries">mass kept</th>
+              <th title="the least mass kept by any query">min</th>
+              <th title="queries by mass kept, 0 (left) to 1 (right)">per query</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Array.from({ length: result.H }, (_, g) => (
+              <tr key={g} className={g === h ? 'selected' : ''} onClick={() => setView({ head: g })} aria-selected={g === h}>
+                <td>{g}</td>
+                <td className="num">{(100 * m.density[g]).toFixed(1)}%</td>
+                <td className="num">{m.recallMean[g].toFixed(3)}</td>
+                <td className="num">{m.recallMin[g].toFixed(3)}</td>
+                <td>
+                  <RecallHist hist={m.recallHist.subarray(g * BINS, (g + 1) * BINS)} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <div className="sparse-metrics">
+          <div className="metric" data-testid="sparse-relfrob">
+            <div className="muted small">output error ‖O − O<sub>dense</sub>‖/‖O<sub>dense</sub>‖</div>
+            <div className="big">{m.relFrob.toPrecision(3)}</div>
+          </div>
+          <div className="metric">
+            <div className="muted small">
+              per-token cosine: mean {(m.cosine.reduce((a, b) => a + b, 0) / m.cosine.length).toFixed(4)}, min {Math.min(...m.cosine).toFixed(4)}
+            </div>
+            <CosineLine cos={m.cosine} tokens={result.tokens} />
+          </div>
+          <PairBar label="Attention FLOPs (QKᵀ and W·V)" value={m.flops.attention} ref={m.flops.dense} fmt={fmtFlops} names={[s.label.split(' (')[0], 'dense']} extra={{ name: 'estimation', value: m.flops.overhead }} note="2·(d + dv) per allowed pair; the method's own estimation (gates, pooling) is the separate bar" />
+        </div>
+      </div>
+      {s.gate ? <GateRow s={s} h={h} i={q} N={result.N} /> : null}
+      <div className="caveats small">
+        <div>
+          <strong>Source:</strong> {s.citation.paper}
+          {s.citation.code ? <span className="muted"> · code read: {s.citation.code}</span> : null}
+        </div>
+        {s.illustrative.map((c, i) => (
+          <div key={i} className="caveat warn">
+            <span className="badge warn">illustrative</span> {c}
+          </div>
+        ))}
+      </div>
+    </section>
+  );
+}

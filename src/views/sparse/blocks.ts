@@ -1,0 +1,95 @@
+import { cellRect, type ZoomTransform } from '../../core/layout';
+import type { BlockSelection, Reason } from '../../core/blockSelection';
+
+/** Reason colours: the Okabe–Ito palette (colour-blind safe), one per reason of §0.7's block grid. */
+export const REASON_COLORS: Record<Reason, string> = {
+  forced: '#E69F00',
+  sink: '#56B4E9',
+  local: '#009E73',
+  vertical: '#CC79A7',
+  slash: '#F0E442',
+  topk: '#0072B2',
+  threshold: '#D55E00',
+  'query-aware': '#000000',
+};
+
+/** Words for the legend. */
+export const REASON_TEXT: Record<Reason, string> = {
+  forced: 'forced (own block)',
+  sink: 'sink',
+  local: 'local window',
+  vertical: 'vertical',
+  slash: 'slash',
+  topk: 'top-k',
+  threshold: 'threshold',
+  'query-aware': 'query-aware',
+};
+
+/** A selected region of one head's map in query rows × keys, with its reason code. */
+export interface BlockRect {
+  r0: number;
+  r1: number;
+  c0: number;
+  c1: number;
+  code: number;
+}
+
+const memo = new WeakMap<BlockSelection, Map<number, BlockRect[]>>();
+
+/**
+ * The selected blocks of head h as rectangles: for each key block, consecutive query rows with
+ * the same code merge into one (MoBA's per-query rows become a few tall strips). Memoised.
+ */
+export function blockRects(sel: BlockSelection, h: number): BlockRect[] {
+  let m = memo.get(sel);
+  if (!m) memo.set(sel, (m = new Map()));
+  const hit = m.get(h);
+  if (hit) return hit;
+  const out: BlockRect[] = [];
+  const { nRows, nkb, rowsPer, block, Nq, Nk, codes } = sel;
+  for (let J = 0; J < nkb; J++) {
+    let start = -1;
+    let code = 0;
+    for (let R = 0; R <= nRows; R++) {
+      const c = R < nRows ? codes[(h * nRows + R) * nkb + J] : 0;
+      if (c === code) continue;
+      if (code !== 0) out.push({ r0: start * rowsPer, r1: Math.min(Nq, R * rowsPer), c0: J * block, c1: Math.min(Nk, (J + 1) * block), code });
+      code = c;
+      start = R;
+    }
+  }
+  m.set(h, out);
+  return out;
+}
+
+/** Codes of head h's key blocks for query row i (0 = not selected). */
+export function rowCodes(sel: BlockSelection, h: number, i: number): Uint8Array {
+  const base = (h * sel.nRows + Math.floor(i / sel.rowsPer)) * sel.nkb;
+  return sel.codes.subarray(base, base + sel.nkb);
+}
+
+/**
+ * Outlines the selected blocks over the heatmap (colour = reason), and fills the blocks the
+ * active query row selected, so a MoBA row shows its own choice. CSS pixels; O(rectangles).
+ */
+export function drawBlocks(ctx: CanvasRenderingContext2D, rects: BlockRect[], reasons: readonly Reason[], active: { i: number; codes: Uint8Array; block: number; lastKey: number } | null, n: number, nk: number, size: number, t: ZoomTransform): void {
+  ctx.lineWidth = 1.25;
+  for (const b of rects) {
+    const r = cellRect(b.r0, b.r1, b.c0, b.c1, n, nk, size, size, t);
+    if (r.x > size || r.y > size || r.x + r.w < 0 || r.y + r.h < 0) continue;
+    ctx.strokeStyle = REASON_COLORS[reasons[b.code - 1]];
+    ctx.strokeRect(r.x + 0.6, r.y + 0.6, Math.max(0, r.w - 1.2), Math.max(0, r.h - 1.2));
+  }
+  if (!active) return;
+  ctx.globalAlpha = 0.45;
+  active.codes.forEach((c, J) => {
+    if (!c) return;
+    // Only the keys the query can see: a block past its causal edge is cut there.
+    const c1 = Math.min(nk, (J + 1) * active.block, active.lastKey + 1);
+    if (c1 <= J * active.block) return;
+    const r = cellRect(active.i, active.i + 1, J * active.block, c1, n, nk, size, size, t);
+    ctx.fillStyle = REASON_COLORS[reasons[c - 1]];
+    ctx.fillRect(r.x, r.y, r.w, Math.max(2, r.h));
+  });
+  ctx.globalAlpha = 1;
+}
