@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { ARTIFACTS, openPage, painted, startEnv, type Env } from './setup';
+import { runSparseMethod } from '../../src/index';
+import { syntheticQKV } from '../../src/core/synthetic';
+import { tokenize } from '../../src/core/tokenize';
+import { DEFAULT_TEXT } from '../../src/state/defaults';
+import type { Page } from 'playwright-core';
+
+let env: Env;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  env = await startEnv();
+});
+afterAll(async () => env?.close());
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+/** Waits for the sparse panel to show `label`. */
+async function sparseShown(page: Page, label: string) {
+  await page.waitForFunction((l) => document.querySelector('.sparse h2')?.textContent?.includes(l) && !!document.querySelector('[data-testid=sparse-table]'), label, { timeout: 60_000 });
+}
+
+/** The numbers of the sparse table: density (%), mass kept and minimum, per head. */
+async function table(page: Page): Promise<number[][]> {
+  return page.$$eval('[data-testid=sparse-table] tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td.num'), (td) => parseFloat(td.textContent!))));
+}
+
+describe('sparse attention in Chromium', () => {
+  it('a MoBA link shows the block grid, the panel and numbers equal to the library run in Node', async () => {
+    const { page, errors } = await openPage(env, '?v=1&h=8&kv=4&pattern=mixed&method=moba&mp.block=4&mp.topk=2&head=5&lock=20,5');
+    await painted(page);
+    await sparseShown(page, 'MoBA');
+    // The same source and method, computed here by the library on tfjs cpu.
+    const tokens = tokenize(DEFAULT_TEXT).map((t) => t.text);
+    const x = syntheticQKV({ tokens, pattern: 'mixed', heads: 8, kvHeads: 4, headDim: 32, temperature: 1, seed: 7 });
+    const want = await runSparseMethod('moba', { ...x, causal: true }, { block: 4, topk: 2 });
+    const rows = await table(page);
+    expect(rows).toHaveLength(8);
+    rows.forEach(([density, kept, min], h) => {
+      expect(density).toBeCloseTo(100 * want.metrics.density[h], 1);
+      expect(kept).toBeCloseTo(want.metrics.recallMean[h], 3);
+      expect(min).toBeCloseTo(want.metrics.recallMin[h], 3);
+    });
+    expect(Number(await page.locator('[data-testid=sparse-relfrob] .big').textContent())).toBeCloseTo(want.metrics.relFrob, 2);
+    expect(await page.locator('[data-testid=reason-legend]').textContent()).toMatch(/forced \(own block\).*top-k/);
+    // The gate of the locked query: its own block forced, one more chosen.
+    expect(await page.locator('[data-testid=gate-row] .gate-bar').count()).toBe(Math.ceil(tokens.length / 4));
+    const titles = await page.$$eval('[data-testid=gate-row] .gate-bar', (b) => b.map((x) => x.getAttribute('title')));
+    expect(titles.filter((t) => /— forced/.test(t!))).toEqual(['block 5: own — forced']);
+    expect(titles.filter((t) => /— topk/.test(t!))).toHaveLength(1);
+    // Hovering a cell tells whether its key block was selected and why, with the gate score.
+    const box = (await page.locator('[data-testid=heatmap-overlay]').boundingBox())!;
+    const cell = box.width / tokens.length;
+    await page.mouse.move(box.x + 20.5 * cell, box.y + 20.5 * cell);
+    await expect.poll(() => page.locator('.tooltip').textContent()).toMatch(/key block 5: selected \(forced\), gate \+∞ \(own block\)/);
+    await shot(page, 'sparse-moba');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('switching to the difference and to dense redraws; the link keeps the method and its parameters', async () => {
+    const { page, errors } = await openPage(env, '?v=1&h=4&kv=4&pattern=local&method=window&mp.window=6&mp.sinks=2&mp.block=4');
+    await painted(page);
+    await sparseShown(page, 'Sliding window');
+    for (const name of ['difference', 'dense']) {
+      const before = Number(await page.locator('[data-testid=heatmap-cells]').getAttribute('data-painted'));
+      await page.getByRole('radio', { name, exact: true }).click();
+      await painted(page, before + 1);
+    }
+    expect(await page.locator('.legend').first().textContent()).toMatch(/dense: attention weight/);
+    await page.waitForFunction(() => location.search.includes('method=window') && location.search.includes('mp.window=6') && location.search.includes('cmp=reference'));
+    expect(await page.locator('[data-testid=reason-legend]').textContent()).toMatch(/local window.*sink/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('MoBA without the causal mask says why and keeps the dense attention on screen', async () => {
+    const { page, errors } = await openPage(env, '?v=1&h=4&kv=4&method=moba&causal=0');
+    await painted(page);
+    await page.waitForSelector('[data-testid=error]');
+    expect(await page.locator('[data-testid=error]').textContent()).toMatch(/Could not apply MoBA.*causal prefill.*Showing the source's attention/);
+    expect(await page.locator('.sparse').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
