@@ -185,6 +185,183 @@ def window_mask(H, N, w, n_sink):
     return mask
 
 
+
+# ---------------------------------------------------------------- FlexPrefill (6)
+
+ROBUST = 1e-4  # margin required around every FlexPrefill selection cut in the robust cases
+
+
+def sum_pool_1d(x, b):
+    """sumPool1d (0.6): right-pad a float32 [N] vector with zeros to nb*b, sum each block (float32)."""
+    N = x.shape[0]
+    nb = -(-N // b)
+    return torch.nn.functional.pad(x, (0, nb * b - N), value=0.0).view(nb, b).sum(-1)
+
+
+def cover_count(x, gamma):
+    """coverCount (0.6), float32 as the code: c = cumsum(sortDesc(x)); #{m : c[m] <= gamma} + 1.
+    Equal values give the same cumsum in any order, so no tie rule is needed. Also returns the
+    distance of the nearest cumsum entry to gamma (how far the count is from changing)."""
+    c = torch.cumsum(torch.sort(x, descending=True).values, dim=0)
+    g = torch.tensor(gamma, dtype=torch.float32)
+    count = int((c <= g).sum()) + 1
+    margin = float((c.double() - float(g)).abs().min())
+    return count, margin
+
+
+def cover_prefix(x, T):
+    """coverPrefix (0.6): indices in descending-value order (lower index first on equal values)
+    whose running float32 cumsum stays <= T. Returns (indices, margin): margin = min of the cumsum
+    distances to T at the cut and the value gap between the last kept and first dropped entry."""
+    vals = x.tolist()
+    order = sorted(range(len(vals)), key=lambda j: (-vals[j], j))
+    c = torch.cumsum(x[torch.tensor(order, dtype=torch.long)], dim=0)
+    Tf = torch.tensor(T, dtype=torch.float32)
+    keep = (c <= Tf).tolist()
+    m = sum(keep)
+    assert keep == [True] * m + [False] * (len(vals) - m)  # x >= 0, so a prefix
+    margin = math.inf
+    if m > 0:
+        margin = min(margin, float(Tf) - float(c[m - 1]))
+    if m < len(vals):
+        margin = min(margin, float(c[m]) - float(Tf))
+        if m > 0:
+            margin = min(margin, vals[order[m - 1]] - vals[order[m]])
+    return order[:m], margin
+
+
+def js_distance(p, q, intent=False):
+    """jsDistance (0.6) exactly as the code's square_root_js_divergence, in the dtype of p and q
+    (float32 here: Appendix D, the NaN of quirk F2 needs the float32 underflow). Faithful: 0 * ln 0
+    gives NaN. Intent: a term with a zero weight is 0."""
+    m = (p + q) / 2
+    if not intent:
+        return torch.sqrt(0.5 * (p * torch.log(p / m)).sum(-1) + 0.5 * (q * torch.log(q / m)).sum(-1))
+    tp = torch.where(p > 0, p * torch.log(p / m), torch.zeros_like(p))
+    tq = torch.where(q > 0, q * torch.log(q / m), torch.zeros_like(q))
+    return torch.sqrt(0.5 * tp.sum(-1) + 0.5 * tq.sum(-1))
+
+
+def topk_gap(vals, k):
+    """Gap between the k-th and (k+1)-th largest FINITE values (inf if the cut is not among them)."""
+    fin = sorted((x for x in vals if math.isfinite(x)), reverse=True)
+    n_inf = sum(1 for x in vals if not math.isfinite(x))
+    kk = k - n_inf
+    if kk <= 0 or kk >= len(fin):
+        return math.inf
+    return fin[kk - 1] - fin[kk]
+
+
+def flex_select(q, k, p):
+    """FlexPrefill block selection (6). q [H,N,d], k [Hkv,N,d] float32. Returns the token mask
+    [H,N,N] (block set and causal), the "flex" record, the overhead FLOPs and robustness margins."""
+    H, N, d = q.shape
+    Hkv = k.shape[0]
+    b, gamma, tau = p['block'], p['gamma'], p['tau']
+    nb = -(-N // b)
+    assert p['minBudget'] >= 1
+    minB = -(-p['minBudget'] // b)
+    maxB = nb if p['maxBudget'] is None else min(-(-p['maxBudget'] // b), nb)
+    div = {'128': 128, 'b': b}[p['divisor']]
+    kmap = kv_of(H, Hkv)
+    ii = torch.arange(N).unsqueeze(1)
+    jj = torch.arange(N).unsqueeze(0)
+    causal = jj <= ii
+    blk_i, blk_j = ii // b, jj // b
+
+    if N <= max(2 * b, minB * b):  # dense fallback: plain causal attention, ratio 1 (as the code)
+        blocks = [[I, J, 'forced'] for I in range(nb) for J in range(I + 1)]
+        heads = [{'type': 'dense', 'djs': None, 'djs_nan': False, 'nV': None, 'nS': None,
+                  'Vb': None, 'Sb': None, 'abar': None, 'blocks': blocks} for _ in range(H)]
+        mask = causal.unsqueeze(0).expand(H, N, N).clone()
+        flex = {'dense_fallback': True, 'heads': heads, 'computational_ratio': 1.0}
+        return mask, flex, 0, {'heads': [{} for _ in range(H)]}
+
+    mask = torch.zeros(H, N, N, dtype=torch.bool)
+    heads, margins = [], []
+    overhead = 0
+    n_blocks = 0
+    for h in range(H):
+        K = k[kmap[h]]                                    # float32 [N,d]
+        lq = q[h, N - b:, :] / math.sqrt(d)               # step 1: last b queries, pre-scaled (float32)
+        s = torch.matmul(lq, K.t())                       # [b,N] float32
+        for i in range(b):                                # causal only inside the last b x b square
+            s[i, N - b + i + 1:] = float('-inf')
+        A = torch.softmax(s, dim=-1)                      # step 2, float32
+        assert A.dtype == torch.float32
+        v = A.mean(0)                                     # step 3: vertical, [N]
+        Ap = torch.nn.functional.pad(A, (b - 1, 0), value=0.0)  # sl[t] = sum_i A[i, t+i-(b-1)] / b
+        idx = torch.arange(N).unsqueeze(0) + torch.arange(b).unsqueeze(1)
+        sl = torch.gather(Ap, 1, idx).sum(0) / b
+        cV, mcV = cover_count(v, gamma)                   # step 4
+        cS, mcS = cover_count(sl, gamma)
+        clamp = lambda x: min(max(x, minB), maxB)         # code order: raise to minB, then cap at maxB
+        nV, nS = clamp(cV // div + 1), clamp(cS // div + 1)
+        # a count margin only matters if a count off by one would change the budget
+        if clamp((cV - 1) // div + 1) == nV == clamp((cV + 1) // div + 1):
+            mcV = math.inf
+        if clamp((cS - 1) // div + 1) == nS == clamp((cS + 1) // div + 1):
+            mcS = math.inf
+        Vb, Sb = sum_pool_1d(v, b), sum_pool_1d(sl, b)    # step 5
+        Kbar = mean_pool_blocks(K, b)                     # step 6
+        abar = torch.softmax(torch.matmul(lq.mean(0), Kbar.t()), dim=-1)
+        djs_t = js_distance(abar, Vb, p['jsIntent'])      # step 7, float32
+        djs = float(djs_t)
+        qa = bool(djs_t < torch.tensor(tau, dtype=torch.float32))  # NaN < tau is False -> VS
+        m_tau = abs(djs - float(np.float32(tau))) if math.isfinite(djs) else math.inf
+        if qa:                                            # step 8
+            nV = nS = minB
+            mcV = mcS = math.inf
+        Vf, Sf = Vb.clone(), Sb.clone()                   # step 9
+        Vf[0] = float('inf')
+        Sf[nb - 1] = float('inf')
+        Jv = topk_stable(Vf.tolist(), nV)                 # step 10
+        Ts = topk_stable(Sf.tolist(), nS)
+        offs = [(nb - 1) - T for T in Ts]
+        reason = {(0, 0): 'forced'}                       # step 11, reasons by precedence
+        for I in range(nb):
+            reason.setdefault((I, 0), 'forced')
+            reason.setdefault((I, I), 'forced')
+        for J in Jv:
+            for I in range(J, nb):
+                reason.setdefault((I, J), 'vertical')
+        for o in offs:
+            for I in range(nb - o):
+                reason.setdefault((I + o, I), 'slash')
+        m_cover = math.inf
+        if qa:                                            # step 12: one global cover
+            Qbar = mean_pool_blocks(q[h], b) / math.sqrt(d)
+            ab = torch.matmul(Qbar, Kbar.t())
+            ab = ab.masked_fill(torch.ones(nb, nb, dtype=torch.bool).triu(1), float('-inf'))
+            ab = torch.softmax(ab, dim=-1).reshape(-1)    # float32, masked entries exactly 0
+            sel, m_cover = cover_prefix(ab, gamma * nb)
+            for f in sel:
+                reason.setdefault((f // nb, f % nb), 'query-aware')
+            overhead += 2 * d * nb * nb
+        assert all(J <= I for (I, J) in reason)
+        blocks = [[I, J, reason[(I, J)]] for (I, J) in sorted(reason)]
+        n_blocks += len(blocks)
+        P = torch.zeros(nb, nb, dtype=torch.bool)
+        for I, J, _ in blocks:
+            P[I, J] = True
+        mask[h] = P[blk_i, blk_j] & causal                # step 13
+        overhead += 2 * d * b * N + 2 * d * nb
+        nan = math.isnan(djs)
+        heads.append({'type': 'QA' if qa else 'VS', 'djs': None if nan else f32(djs), 'djs_nan': nan,
+                      'nV': nV, 'nS': nS, 'Vb': flat(Vb), 'Sb': flat(Sb), 'abar': flat(abar),
+                      'blocks': blocks})
+        margins.append({'count_v': mcV, 'count_s': mcS, 'tau': m_tau,
+                        'topk_v': topk_gap(Vf.tolist(), nV), 'topk_s': topk_gap(Sf.tolist(), nS),
+                        'cover': m_cover, 'djs': djs, 'cV': cV, 'cS': cS, 'Jv': Jv, 'offs': offs})
+    flex = {'dense_fallback': False, 'heads': heads, 'computational_ratio': n_blocks / (H * nb * nb)}
+    return mask, flex, overhead, {'heads': margins}
+
+
+def min_margin(fi):
+    keys = ('count_v', 'count_s', 'tau', 'topk_v', 'topk_s', 'cover')
+    return min([math.inf] + [m[k] for m in fi['heads'] for k in keys if k in m])
+
+
 def mask_rows(mask):
     return [[''.join('1' if b else '0' for b in row) for row in mask[h].tolist()] for h in range(mask.shape[0])]
 
@@ -213,6 +390,8 @@ def build_case(name, method, params, q, k, v, note=''):
         gate, selected, mask, min_gap = moba_route(q, rk, B, topk, tie_ok=params.get('_tie', False))
     elif method == 'window':
         mask = window_mask(H, N, params['window'], params['sinks'])
+    elif method == 'flexprefill':
+        mask, flex, flex_overhead, flex_info = flex_select(q, k, params)
     else:
         raise ValueError(method)
     mask = mask & causal
@@ -232,6 +411,8 @@ def build_case(name, method, params, q, k, v, note=''):
         overhead = H * (2 * d * N * nb + N * d)
         if method == 'flashmoba':
             overhead += Hkv * N * d * params['convWidth']
+    elif method == 'flexprefill':
+        overhead = flex_overhead
     else:
         overhead = 0
 
@@ -252,8 +433,12 @@ def build_case(name, method, params, q, k, v, note=''):
         'rel_frob': f32(rel_frob),
         'flops': {'attention': flops_att, 'dense': flops_dense, 'overhead': overhead},
     }
+    if method == 'flexprefill':  # present only on FlexPrefill cases (older cases stay byte-identical)
+        case['flex'] = dict(flex, computational_ratio=f32(flex['computational_ratio']))
     info = {'mask': mask, 'selected': selected, 'gate': gate, 'P': P, 'density': density,
-            'rel_frob': rel_frob, 'min_gap': min_gap, 'recall_mean': recall_mean}
+            'rel_frob': rel_frob, 'min_gap': min_gap, 'recall_mean': recall_mean,
+            'flex': flex if method == 'flexprefill' else None,
+            'flex_info': flex_info if method == 'flexprefill' else None}
     return case, info
 
 

@@ -16,7 +16,9 @@ const G = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'golden', 'spa
 };
 
 const paramsOf = (c: (typeof G.cases)[number]): Record<string, unknown> =>
-  c.method === 'window'
+  c.method === 'flexprefill'
+    ? { block: c.params.block, gamma: c.params.gamma, tau: c.params.tau, minBudget: c.params.minBudget, divisor: c.params.divisor, js: c.params.jsIntent ? 'intent' : 'faithful' }
+    : c.method === 'window'
     ? { window: c.params.window, sinks: c.params.sinks, block: 4 }
     : c.method === 'flashmoba'
       ? { block: c.params.block, topk: c.params.topk, conv: c.params.convWidth, convKeys: c.params.convInAttention ? 'attention' : 'routing' }
@@ -36,7 +38,7 @@ describe('runSparseMethod (library entry) on tfjs cpu', () => {
       expect(Math.abs(r.metrics.relFrob - c.rel_frob)).toBeLessThanOrEqual(1e-5 * Math.max(1, c.rel_frob));
       expect(r.metrics.flops).toEqual(c.flops);
       expect(r.computedPairs).toBeGreaterThanOrEqual(r.metrics.flops.attention / (2 * (c.d + c.dv)));
-      expect(r.illustrative.length > 0).toBe(c.method === 'flashmoba');
+      expect(r.illustrative.length > 0).toBe(c.method === 'flashmoba' || (c.method === 'flexprefill' && ![32, 64, 128].includes(c.params.block as number)));
     });
   }
 
@@ -57,6 +59,6 @@ describe('runSparseMethod (library entry) on tfjs cpu', () => {
     await expect(runSparseMethod('moba', x, { block: 0 })).rejects.toThrow(/block/);
     await expect(runSparseMethod('moba', { ...x, causal: false }, {})).rejects.toThrow(/causal prefill/);
     await expect(runSparseMethod('nope', x, {})).rejects.toThrow(/no sparse method "nope"/);
-    expect(SPARSE_METHODS.map((m) => m.id)).toEqual(['moba', 'flashmoba', 'window']);
+    expect(SPARSE_METHODS.map((m) => m.id)).toEqual(['moba', 'flashmoba', 'flexprefill', 'window']);
   });
 });

@@ -2,6 +2,7 @@ import { normalizeParams } from '../params';
 import { blockCount, type BlockSelection, type TokenRule } from './selection';
 import { mobaOverheadFlops, mobaSelect } from './moba';
 import { windowSelect } from './window';
+import { flexPrefillSelect, type FlexResult } from './flexprefill';
 import type { MethodDims, ParamSpec, Params, Verification } from '../types';
 import type { QKV, Tensor } from '../../core/tensor';
 
@@ -17,6 +18,8 @@ export interface SparsePlan {
   overhead: number;
   /** Parts of this run that ALGORITHMS.md marks unverified: shown as "illustrative". */
   illustrative: string[];
+  /** FlexPrefill's per-head decisions (pattern, JS distance, budgets, statistics). */
+  flex?: Omit<FlexResult, 'selection' | 'overhead'>;
 }
 
 /** A sparse-attention method (ALGORITHMS.md §4–§10, §12.3, §12.4, §12.7). */
@@ -86,6 +89,55 @@ export const SPARSE_METHODS: SparseDescriptor[] = [
       const attentionKeys = p.convKeys === 'attention' && W > 1 ? { shape: x.k.shape, data: m.routingKeys } : undefined;
       const illustrative = W > 1 ? ['The key convolution (width, box weights, routing-only) is illustrative: the paper learns it and its details were not verified (ALGORITHMS.md §4.2).'] : [];
       return { selection: m.selection, rule: null, gate: m.gate, attentionKeys, overhead: mobaOverheadFlops(H, x.k.shape[0], N, d, Number(p.block), W), illustrative };
+    },
+  },
+  {
+    id: 'flexprefill',
+    family: 'sparse',
+    label: 'FlexPrefill (query-aware or vertical-slash)',
+    summary: 'Per head, the last block of queries measures which key columns and diagonals hold γ of the attention; heads whose pooled estimate is close (JS distance < τ) are query-aware and add a global γ-cover of block scores.',
+    citation: { paper: 'Lai et al. 2025, "FlexPrefill: A Context-Aware Sparse Attention Mechanism for Efficient Long-Sequence Inference", ICLR 2025', code: 'bytedance/FlexPrefill @a24b27b flex_prefill/ops/flex_prefill_attention.py' },
+    verified: 'code',
+    params: [
+      {
+        kind: 'int',
+        key: 'block',
+        label: 'Block size b',
+        help: 'the official kernel takes 32, 64 or 128 (code default 128); smaller blocks are an extension for short texts',
+        default: (d) => (d.N >= 1024 ? 128 : Math.max(4, 2 ** Math.round(Math.log2(Math.max(1, d.N) / 8)))),
+        choices: () => [4, 8, 16, 32, 64, 128],
+      },
+      { kind: 'number', key: 'gamma', label: 'γ (attention to cover)', help: 'README 0.9; RULER scripts 0.95', default: 0.9, min: 0.5, max: 0.99, step: 0.01 },
+      { kind: 'number', key: 'tau', label: 'τ (query-aware threshold)', help: 'a head is query-aware when its JS distance is below τ; 0 disables it', default: 0.1, min: 0, max: 1, step: 0.01 },
+      { kind: 'int', key: 'minBudget', label: 'Minimum budget (tokens)', help: 'code default 1; README 512, scripts 1024', default: 1, min: 1, max: 65536 },
+      {
+        kind: 'enum',
+        key: 'divisor',
+        label: 'Token budget → blocks',
+        default: '128',
+        options: [
+          { value: '128', label: 'divide by 128, as the code (Quirk F1)' },
+          { value: 'b', label: 'divide by b (intent)' },
+        ],
+      },
+      {
+        kind: 'enum',
+        key: 'js',
+        label: 'JS distance at exact zeros',
+        default: 'faithful',
+        options: [
+          { value: 'faithful', label: '0·ln 0 = NaN → vertical-slash, as the code (Quirk F2)' },
+          { value: 'intent', label: '0·ln 0 = 0 (intent)' },
+        ],
+      },
+    ],
+    select: (x, p) => {
+      causalOnly('FlexPrefill', x.causal);
+      const b = Number(p.block);
+      const r = flexPrefillSelect(x, { block: b, gamma: Number(p.gamma), tau: Number(p.tau), minBudget: Number(p.minBudget), maxBudget: null, divisor: p.divisor === 'b' ? 'b' : '128', js: p.js === 'intent' ? 'intent' : 'faithful' });
+      const illustrative = [32, 64, 128].includes(b) ? [] : [`Block size ${b} is outside the official kernel's sizes (32, 64, 128): the selection follows the same rules, but the code would not run it.`];
+      const { selection, overhead, ...flex } = r;
+      return { selection, rule: null, overhead, illustrative, flex };
     },
   },
   {

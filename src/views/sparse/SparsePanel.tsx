@@ -36,6 +36,40 @@ function ReasonLegend({ s }: { s: SparseView }) {
   );
 }
 
+/** A distribution over positions as a line, with the γ-cover count written beside it. */
+function Curve({ x, label, cover }: { x: Float32Array; label: string; cover: number }) {
+  const W = 300;
+  const Hh = 36;
+  const max = Math.max(1e-12, ...x);
+  const pts = Array.from(x, (v, i) => `${((i + 0.5) * W) / x.length},${(Hh - 2 - ((Hh - 4) * v) / max).toFixed(1)}`).join(' ');
+  return (
+    <div className="flex-curve">
+      <span className="small">
+        {label} <span className="muted">— {cover} {cover === 1 ? 'token reaches' : 'tokens reach'} γ</span>
+      </span>
+      <svg width={W} height={Hh} role="img" aria-label={`${label}: ${cover} tokens reach gamma`}>
+        <polyline points={pts} fill="none" stroke="#2563eb" strokeWidth={1.2} />
+      </svg>
+    </div>
+  );
+}
+
+/** FlexPrefill's decision for the shown head: the statistics of the last block and the budgets. */
+function FlexDetail({ s, h }: { s: SparseView; h: number }) {
+  const f = s.flex!;
+  const x = f.heads[h];
+  if (f.denseFallback) return <p className="small" data-testid="flex-detail">The sequence is too short for FlexPrefill (N ≤ max(2b, ⌈min_budget/b⌉·b)): it falls back to dense causal attention, as the code does.</p>;
+  return (
+    <div className="flex-detail" data-testid="flex-detail">
+      <div className="small">
+        Head {h}: <b>{x.type === 'QA' ? 'query-aware' : 'vertical-slash'}</b> — JS distance {Number.isNaN(x.djs) ? 'NaN (an exact zero, Quirk F2)' : x.djs.toFixed(4)} {x.type === 'QA' ? '<' : '≥'} τ = {String(s.params.tau)}; budgets {x.nV} vertical and {x.nS} slash blocks. The code's computational ratio (over nb², upper triangle included) is {f.computationalRatio.toFixed(3)}.
+      </div>
+      <Curve x={x.v} label="vertical v (mean attention of the last block per key)" cover={x.coverV} />
+      <Curve x={x.sl} label="slash sl (per diagonal distance, main diagonal on the right)" cover={x.coverS} />
+    </div>
+  );
+}
+
 /** MoBA-style gate scores of the active query against every key block of the shown head. */
 function GateRow({ s, h, i, N }: { s: SparseView; h: number; i: number; N: number }) {
   const nb = s.selection.nkb;
@@ -108,6 +142,7 @@ export function SparsePanel() {
               <th title="dense attention mass on the allowed keys, mean over queries">mass kept</th>
               <th title="the least mass kept by any query">min</th>
               <th title="queries by mass kept, 0 (left) to 1 (right)">per query</th>
+              {s.flex ? <th title="FlexPrefill's pattern and budgets (vertical / slash blocks)">pattern</th> : null}
             </tr>
           </thead>
           <tbody>
@@ -120,6 +155,11 @@ export function SparsePanel() {
                 <td>
                   <RecallHist hist={m.recallHist.subarray(g * BINS, (g + 1) * BINS)} />
                 </td>
+                {s.flex ? (
+                  <td title={`JS distance ${s.flex.heads[g].djs}`}>
+                    <span className="badge">{s.flex.heads[g].type}</span> {s.flex.heads[g].type === 'dense' ? '' : `${s.flex.heads[g].nV}/${s.flex.heads[g].nS}`}
+                  </td>
+                ) : null}
               </tr>
             ))}
           </tbody>
@@ -139,6 +179,7 @@ export function SparsePanel() {
         </div>
       </div>
       {s.gate ? <GateRow s={s} h={h} i={q} N={result.N} /> : null}
+      {s.flex ? <FlexDetail s={s} h={h} /> : null}
       <div className="caveats small">
         <div>
           <strong>Source:</strong> {s.citation.paper}
