@@ -252,6 +252,16 @@ def topk_gap(vals, k):
     return fin[kk - 1] - fin[kk]
 
 
+def slash_stat(A):
+    """Slash statistic (6 step 3) of the last-block attention A [b,N] float32: sl[t] = (1/b) sum_i
+    A[i, t+i-(b-1)] (the code's sum_all_diagonal_matrix: left-pad b-1 zeros), so index t holds the
+    diagonal distance N-1-t (t = N-1 is the main diagonal)."""
+    b, N = A.shape
+    Ap = torch.nn.functional.pad(A, (b - 1, 0), value=0.0)
+    idx = torch.arange(N).unsqueeze(0) + torch.arange(b).unsqueeze(1)
+    return torch.gather(Ap, 1, idx).sum(0) / b
+
+
 def flex_select(q, k, p):
     """FlexPrefill block selection (6). q [H,N,d], k [Hkv,N,d] float32. Returns the token mask
     [H,N,N] (block set and causal), the "flex" record, the overhead FLOPs and robustness margins."""
@@ -290,9 +300,7 @@ def flex_select(q, k, p):
         A = torch.softmax(s, dim=-1)                      # step 2, float32
         assert A.dtype == torch.float32
         v = A.mean(0)                                     # step 3: vertical, [N]
-        Ap = torch.nn.functional.pad(A, (b - 1, 0), value=0.0)  # sl[t] = sum_i A[i, t+i-(b-1)] / b
-        idx = torch.arange(N).unsqueeze(0) + torch.arange(b).unsqueeze(1)
-        sl = torch.gather(Ap, 1, idx).sum(0) / b
+        sl = slash_stat(A)                                # step 3: slash, [N]
         cV, mcV = cover_count(v, gamma)                   # step 4
         cS, mcS = cover_count(sl, gamma)
         clamp = lambda x: min(max(x, minB), maxB)         # code order: raise to minB, then cap at maxB
@@ -605,10 +613,152 @@ def main():
     assert torch.equal(info['mask'][0], torch.eye(12, dtype=torch.bool))
     add(case, info)
 
+    # ------------------------------------------------------------ FlexPrefill (6)
+    def flex_params(block, gamma, tau, min_budget, max_budget, divisor, js_intent):
+        return {'block': block, 'gamma': gamma, 'tau': tau, 'minBudget': min_budget, 'maxBudget': max_budget,
+                'divisor': divisor, 'jsIntent': js_intent}
+
+    def add_flex(case, info, robust):
+        m = min_margin(info['flex_info'])
+        if robust:
+            assert m >= ROBUST, f"{case['name']}: selection margin {m:.3g} < {ROBUST}"
+        cases.append(case)
+        summary(case, info)
+        heads = case['flex']['heads']
+        print('    ' + '; '.join(
+            f"h{h}: {x['type']} nV={x['nV']} nS={x['nS']} |P|={len(x['blocks'])} "
+            f"djs={'NaN' if x['djs_nan'] else x['djs']}" for h, x in enumerate(heads))
+            + f"; ratio={case['flex']['computational_ratio']:.4f} margin={m:.3g}")
+
+    # 10. Helper vectors (0.6 / 6).
+    assert cover_count(torch.tensor([0.5, 0.25, 0.125, 0.125]), 0.8)[0] == 3
+    for pp, qq, want in (([0.5, 0.5], [0.75, 0.25], 0.183908), ([.25] * 4, [.7, .1, .1, .1], 0.324495)):
+        for dt in (torch.float64, torch.float32):
+            got = float(js_distance(torch.tensor(pp, dtype=dt), torch.tensor(qq, dtype=dt)))
+            assert abs(got - want) < 1e-6, (pp, qq, got)
+    assert math.isnan(float(js_distance(torch.tensor([0.5, 0.5, 0.0]), torch.tensor([0.25, 0.25, 0.5]))))
+    assert abs(float(js_distance(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]), intent=True))
+               - math.sqrt(math.log(2))) < 1e-6
+    assert sum_pool_1d(torch.tensor([1., 2., 3., 4., 5.]), 2).tolist() == [3, 7, 5]
+    # delta indexing: N=6, b=3, last-block row i=2 (position 5): key 5 -> sl[5], key 0 -> sl[0]
+    for j, t in ((5, 5), (0, 0)):
+        A = torch.zeros(3, 6)
+        A[2, j] = 3.0
+        sl = slash_stat(A)
+        assert sl[t].item() == 1.0 and sl.sum().item() == 1.0, (j, sl)
+
+    # 11. The 6 integration vector: N=16, b=4, H=1, d=2, Qsyn/Ksyn (0.8), gamma=0.9, minB=1.
+    tt = torch.arange(16, dtype=torch.float64)
+    q = torch.stack([2 * torch.sin(0.7 * tt), 2 * torch.cos(1.3 * tt)], -1).float().reshape(1, 16, 2)
+    k = torch.stack([2 * torch.cos(0.5 * tt), 2 * torch.sin(0.9 * tt)], -1).float().reshape(1, 16, 2)
+    v = torch.stack([tt, torch.ones(16, dtype=torch.float64)], -1).float().reshape(1, 16, 2)  # v[t] = [t, 1]
+    F = lambda *pairs: [list(x) for x in pairs]
+    base = [(0, 0), (1, 0), (1, 1), (2, 0), (2, 2), (3, 0), (3, 3)]
+    spec_rows = [
+        (0.1, '128', 'VS', 1, 1, base, 'faithful literal 128 divisor: VS (dJS 0.17086 >= tau 0.1)'),
+        (1.0, '128', 'QA', 1, 1, base + [(3, 1), (3, 2)], 'tau 1.0: QA, the global gamma*nb cover adds (3,1),(3,2)'),
+        (0.1, 'b', 'VS', 3, 3, [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2), (3, 0), (3, 1), (3, 2), (3, 3)],
+         'intent divisor b: vertical blocks {0,2,3}, slash offsets {0,1,2}'),
+    ]
+    for tau, div, typ, nV, nS, blocks, note in spec_rows:
+        case, info = build_case(f'flexprefill spec vector 6 (N=16, b=4, tau={tau}, divisor {div})', 'flexprefill',
+                                flex_params(4, 0.9, tau, 1, None, div, False), q, k, v,
+                                note='ALGORITHMS.md 6 integration vector, Qsyn/Ksyn (0.8), v[t] = [t, 1]; ' + note)
+        hd = case['flex']['heads'][0]
+        assert [round(x, 4) for x in hd['Vb']] == [0.1467, 0.1216, 0.3953, 0.3363], hd['Vb']
+        assert [round(x, 4) for x in hd['Sb']] == [0.1168, 0.1169, 0.3637, 0.4026], hd['Sb']
+        assert [round(x, 4) for x in hd['abar']] == [0.2639, 0.2379, 0.2669, 0.2313], hd['abar']
+        assert round(hd['djs'], 5) == 0.17086 and not hd['djs_nan'], hd['djs']
+        assert (hd['type'], hd['nV'], hd['nS']) == (typ, nV, nS), hd
+        assert sorted((I, J) for I, J, _ in hd['blocks']) == sorted(blocks), hd['blocks']
+        assert not case['flex']['dense_fallback']
+        fi = info['flex_info']['heads'][0]
+        if div == 'b':
+            assert sorted(fi['Jv']) == [0, 2, 3] and sorted(fi['offs']) == [0, 1, 2], fi
+        # recorded, not required: the spec vector has a slash near-tie (Sb[0] vs Sb[1], ~1e-4) and,
+        # with divisor b, the vertical cumsum lies ~5e-5 from gamma (count 11 -> 3 blocks, 12 -> 4)
+        add_flex(case, info, robust=False)
+
+    # 12. Random GQA, intent divisor b (budgets > 1), a mix of QA and VS heads in both KV groups.
+    gen = torch.Generator().manual_seed(6005)
+    q, k, v = 2.0 * randn(gen, 4, 48, 8), randn(gen, 2, 48, 8), randn(gen, 2, 48, 8)
+    for max_budget in (None, 24):
+        case, info = build_case(f'flexprefill random GQA (H=4, Hkv=2, N=48, b=8, divisor b, maxBudget={max_budget})',
+                                'flexprefill', flex_params(8, 0.9, 0.1, 8, max_budget, 'b', False), q, k, v,
+                                note='q = 2*randn; intent divisor b so the gamma-cover budgets exceed 1; '
+                                     'every cut (cover counts, top-k, tau, QA cover) has a margin >= 1e-4'
+                                     + ('' if max_budget is None else '; maxBudget 24 tokens caps nV, nS at 3 blocks'))
+        types = [x['type'] for x in case['flex']['heads']]
+        assert types == ['VS', 'QA', 'QA', 'VS'], types
+        nvs = [(x['nV'], x['nS']) for x in case['flex']['heads']]
+        if max_budget is None:
+            assert nvs == [(4, 4), (1, 1), (1, 1), (3, 4)], nvs
+        else:
+            assert nvs == [(3, 3), (1, 1), (1, 1), (3, 3)], nvs
+        add_flex(case, info, robust=True)
+
+    # 13. Dense fallback: N=12 <= max(2b, ceil(min_budget/b)*b) = 16.
+    gen = torch.Generator().manual_seed(6004)
+    q, k, v = randn(gen, 2, 12, 4), randn(gen, 1, 12, 4), randn(gen, 1, 12, 4)
+    case, info = build_case('flexprefill dense fallback (N=12, b=8: N <= 2b)', 'flexprefill',
+                            flex_params(8, 0.9, 0.1, 1, None, '128', False), q, k, v,
+                            note='N <= max(2b, ceil(min_budget/b)*b): plain causal attention, every causal '
+                                 'block forced, computational ratio 1 (as the code returns), overhead 0')
+    assert case['flex']['dense_fallback'] and torch.equal(info['mask'], causal_mask(2, 12))
+    assert info['rel_frob'] == 0.0 and case['flops']['overhead'] == 0
+    assert case['flex']['heads'][0]['blocks'] == [[0, 0, 'forced'], [1, 0, 'forced'], [1, 1, 'forced']]
+    add_flex(case, info, robust=True)
+
+    # 14. Quirk F2: a key block whose last-block attention underflows to exactly 0 in float32.
+    # Keys of block 1 have first component -40 and the last block's queries [4, .]: logits about
+    # -113 below the row max, exp underflows to 0 in float32 (not in float64), so Vb[1] = 0 (and
+    # abar[1] = 0). Faithful: 0*ln0 -> NaN, NaN < tau is false -> VS even with tau = 1. Intent
+    # (0*ln0 := 0): a finite dJS < 1 -> QA. Block 2's keys align with block 3's queries, so the
+    # QA cover adds (3,2). Earlier queries are [0.1, .]: Ablk row 2 stays spread out, and the
+    # skipped block (2,1) still holds some dense mass (rel_frob about 7e-3, not round-off).
+    tt = torch.arange(16, dtype=torch.float64)
+    q = torch.stack([4 + 0 * tt, 0.5 * torch.sin(tt)], -1)
+    q[:12, 0] = 0.1
+    k = torch.stack([0.5 * torch.cos(tt), 0.5 * torch.sin(2 * tt)], -1)
+    k[4:8, 0] = -40.0
+    k[8:12, 0] = 1.0
+    q, k = q.float().reshape(1, 16, 2), k.float().reshape(1, 16, 2)
+    v = torch.stack([tt, torch.ones(16, dtype=torch.float64)], -1).float().reshape(1, 16, 2)
+    # float64 check (Appendix D): the same statistic is positive in float64, so the NaN needs float32
+    lq64 = q[0, 12:].double() / math.sqrt(2)
+    s64 = torch.matmul(lq64, k[0].double().t())
+    s64 = s64.masked_fill(torch.arange(16).unsqueeze(0) > torch.arange(12, 16).unsqueeze(1), float('-inf'))
+    vb64 = sum_pool_1d(torch.softmax(s64, -1).mean(0), 4)
+    assert 0 < vb64[1].item() < 1e-40, vb64
+    for intent in (False, True):
+        case, info = build_case(f'flexprefill quirk F2 NaN jsDistance (N=16, b=4, tau=1, jsIntent={intent})',
+                                'flexprefill', flex_params(4, 0.9, 1.0, 1, None, '128', intent), q, k, v,
+                                note='Vb[1] underflows to exactly 0 in float32; faithful: dJS NaN -> VS even at '
+                                     'tau=1 (quirk F2); intent 0*ln0 := 0: finite dJS -> QA, the cover adds (3,2)')
+        hd = case['flex']['heads'][0]
+        assert hd['Vb'][1] == 0.0 and hd['abar'][1] == 0.0, hd
+        if not intent:
+            assert hd['djs_nan'] and hd['djs'] is None and hd['type'] == 'VS', hd
+            assert [b[:2] for b in hd['blocks']] == [[I, J] for I, J in base]
+        else:
+            assert not hd['djs_nan'] and 0 < hd['djs'] < 1 and hd['type'] == 'QA', hd
+            assert [b for b in hd['blocks'] if b[2] != 'forced'] == [[3, 2, 'query-aware']], hd['blocks']
+        add_flex(case, info, robust=True)
+
+    # 15. N not a multiple of b: N=37, b=8 (nb=5, tail block of 5 tokens), H=2, Hkv=1 (MQA).
+    gen = torch.Generator().manual_seed(6615)
+    q, k, v = randn(gen, 2, 37, 8), randn(gen, 1, 37, 8), randn(gen, 1, 37, 8)
+    case, info = build_case('flexprefill partial tail (H=2, Hkv=1, N=37, b=8, gamma=0.95, divisor 128)',
+                            'flexprefill', flex_params(8, 0.95, 0.1, 1, None, '128', False), q, k, v,
+                            note='nb=5, tail block holds 5 tokens (real-token means for Kbar and Qbar, '
+                                 'zero-padded sumPool1d); literal 128 divisor gives VS budgets of 1 block')
+    assert [x['type'] for x in case['flex']['heads']] == ['VS', 'QA']
+    add_flex(case, info, robust=True)
+
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, 'w') as f:
         json.dump({'generator': 'scripts/make_sparse_goldens.py', 'torch': torch.__version__,
-                   'spec': 'ALGORITHMS.md 0, 4.1, 4.2, 12.7', 'cases': cases}, f, allow_nan=False)
+                   'spec': 'ALGORITHMS.md 0, 4.1, 4.2, 6, 12.7', 'cases': cases}, f, allow_nan=False)
     print(f'wrote {os.path.normpath(OUT)} ({os.path.getsize(OUT)} bytes, {len(cases)} cases)')
 
 

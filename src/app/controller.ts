@@ -11,6 +11,7 @@ import { tokenCap } from '../state/caps';
 import type { MethodView, SparseView, ViewResult } from '../state/result';
 import { getSparseMethod } from '../methods/sparse/registry';
 import { runSparse } from '../methods/sparse/run';
+import { sweepMethods } from '../methods/sparse/sweep';
 import { LIMITS } from '../state/defaults';
 import { getMethod } from '../methods/registry';
 import { runGrouping, type Attend, type AttendResult } from '../methods/run';
@@ -202,8 +203,10 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
       }
     };
     let sparse: SparseView | undefined;
+    let used: QKV | null = null;
     try {
       const inputs = plan.inputs();
+      used = inputs;
       outcome = await client.request(key, { inputs, options: plan.options, backend: plan.backend, want: { scores: true, weights: true, stats: true, output: true } });
       const id = store.getState().method.id;
       if (outcome.status === 'done' && getSparseMethod(id)) {
@@ -245,7 +248,27 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
       },
       methodError,
     );
+    if (sparse && used) void runSweep(my, key, used, r.weights!, plan.options.causal ?? true);
     if (opts.probe !== false && !probing && fastest === null && plan.backend === 'auto') void runProbe();
+  };
+
+  /**
+   * After a sparse result: mass kept against density for every sparse method on the same input
+   * (selections only, no attention), yielding between points so the page stays responsive.
+   */
+  const runSweep = async (my: number, key: string, x: QKV, dense: Float32Array, causal: boolean) => {
+    const st = store.getState();
+    const sweepKey = `${key}|${st.method.id}|${JSON.stringify(st.method.params)}`;
+    if (st.derived.sweep?.key === sweepKey) return;
+    try {
+      const curves = await sweepMethods({ ...x, causal }, dense, { [st.method.id]: st.method.params }, async () => {
+        await new Promise((r) => setTimeout(r, 0));
+        if (my !== generation) throw new Superseded();
+      });
+      if (my === generation) store.getState().setDerived({ sweep: { key: sweepKey, curves } });
+    } catch (e) {
+      if (!(e instanceof Superseded)) store.getState().addNotices([`The sweep of the sparse methods failed: ${(e as Error).message}`]);
+    }
   };
 
   /** Puts a result on screen and keeps the selection inside it. */

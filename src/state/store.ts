@@ -7,6 +7,7 @@ import { largestDivisorAtMost } from './urlCodec';
 import type { Cell, ComputeSettings, Inputs, Selection, SourceState, ViewOptions } from './types';
 import type { ViewResult } from './result';
 import type { ArrayLayout, ImportedSource, PendingArray } from '../io/types';
+import type { SweepCurve } from '../methods/sparse/sweep';
 
 /** An import in progress: reading the file (with progress), or an array waiting for its layout. */
 export interface ImportState {
@@ -28,6 +29,8 @@ export interface Derived {
   notices: string[];
   /** Backend timings measured in this browser for `auto`. */
   probe: ProbeResult | null;
+  /** Mass kept against density of every sparse method on the shown input (computed after a sparse result). */
+  sweep: { key: string; curves: SweepCurve[] } | null;
 }
 
 export interface QkState extends Inputs {
@@ -72,7 +75,7 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     method: { ...DEFAULT_INPUTS.method, ...init.method },
     view: { ...DEFAULT_INPUTS.view, ...init.view },
     selection: { hover: null, locked: init.locked ?? null, hoverHead: null },
-    derived: { status: 'idle', result: null, error: null, notices: init.notices ?? [], probe: null },
+    derived: { status: 'idle', result: null, error: null, notices: init.notices ?? [], probe: null, sweep: null },
     imported: null,
     importState: { reading: null, confirm: null, error: null },
     setImported: (src, url = null) =>

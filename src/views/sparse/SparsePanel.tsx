@@ -6,6 +6,7 @@ import { fmtFlops, PairBar } from '../shared/PairBar';
 import { CosineLine } from '../shared/CosineLine';
 import { fmtValue } from '../shared/format';
 import { REASON_COLORS, REASON_TEXT, rowCodes } from './blocks';
+import { SweepChart } from './SweepChart';
 
 const BINS = 20;
 
@@ -180,6 +181,7 @@ export function SparsePanel() {
       </div>
       {s.gate ? <GateRow s={s} h={h} i={q} N={result.N} /> : null}
       {s.flex ? <FlexDetail s={s} h={h} /> : null}
+      <SweepChart />
       <div className="caveats small">
         <div>
           <strong>Source:</strong> {s.citation.paper}
