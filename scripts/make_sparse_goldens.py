@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Writes tests/golden/sparse.json: goldens for MoBA (ALGORITHMS.md 4.1), FlashMoBA (4.2) and
-sliding window + attention sinks (12.7).
+"""Writes tests/golden/sparse.json: goldens for MoBA (ALGORITHMS.md 4.1), FlashMoBA (4.2),
+FlexPrefill (6) and sliding window + attention sinks (12.7).
 
 An independent PyTorch reference (Debian's python3-torch 1.13, run with /usr/bin/python3),
 written from ALGORITHMS.md (0, 4.1, 4.2, 12.7, Appendix B M1, Appendix D "MoBA ties") and the
@@ -36,6 +36,27 @@ Conventions:
   FLOPs: attention = sum_h (2 d P_h + 2 dv P_h), dense = H (2d + 2dv) N(N+1)/2; overhead
   (moba/flashmoba) = sum over query heads of (2 d N nb + N d) [gate + key pooling, counted per
   query head as the brief states], plus N d W per KV head for the FlashMoBA convolution; window 0.
+* FlexPrefill (6, written from the spec and checked against the code semantics of
+  bytedance/FlexPrefill get_active_blocks): selection statistics in float32 torch ops (the
+  code's softmax is fp32): last b queries pre-scaled by 1/sqrt(d), causal only inside the last
+  b x b square; v = mean over those rows, sl[t] = (1/b) sum over diagonal distance N-1-t;
+  coverCount on float32 cumsums (gamma compared as float32); budgets floor(count/div) + 1 with
+  div = 128 (faithful, quirk F1) or b (intent "b"), raised to minB = ceil(minBudget/b) and then
+  capped at maxB = min(ceil(maxBudget/b), nb) (maxBudget None = infinity), in the code's order;
+  Vb/Sb = sumPool1d, abar = softmax(mean(Q^) . meanPoolBlocks(K)); dJS = jsDistance(abar, Vb)
+  in float32, faithful 0*ln0 -> NaN (quirk F2, NaN < tau is false -> VS), intent 0*ln0 := 0;
+  QA heads: nV = nS = minB plus one GLOBAL coverPrefix(gamma*nb) over the flattened row-major
+  block-causal softmax of real-token block means (quirk F3); topkStable / coverPrefix put the
+  lower index first on equal values. Dense fallback N <= max(2b, minB*b): causal attention,
+  every causal block "forced", computational_ratio 1 (what the code returns), overhead 0, and
+  the per-head statistics null. Otherwise computational_ratio = sum_h |P_h| / (H nb^2) (F4).
+  Block reasons by precedence: forced ((0,0), column 0 from Vb[0] = +inf, main diagonal from
+  Sb[nb-1] = +inf), vertical, slash, query-aware. Overhead per query head 2 d b N + 2 d nb, plus
+  2 d nb^2 for QA heads. Random cases assert a margin >= 1e-4 at every cut that decides the
+  selection (cover counts where a count off by one would change a budget, top-k gaps, |dJS - tau|,
+  the QA cover's cumsum and value gaps); the spec vector is stored as given and its small margins
+  (slash near-tie ~1e-4, vertical cumsum ~5e-5 from gamma with divisor b) are only printed.
+  FlexPrefill-only results go in one extra field "flex" (other cases are unchanged).
 * Stored floats are float(np.float32(x)) (the exact float32 value, written by Python's repr);
   the sentinels of the gate are the strings "inf" / "-inf".
 
