@@ -19,6 +19,7 @@ import { runGrouping } from '../methods/run';
 import { blockSparseAttention } from '../compute/blockSparse';
 import { mobaSelect } from '../methods/sparse/moba';
 import { windowSelect } from '../methods/sparse/window';
+import { flexPrefillSelect } from '../methods/sparse/flexprefill';
 import { mulberry32 } from '../core/prng';
 
 const median = (xs: number[]) => {
@@ -103,6 +104,10 @@ const harness = {
     let sel;
     let rule = null;
     if (c.method === 'window') ({ selection: sel, rule } = windowSelect(c.H, c.N, { window: c.params.window as number, sinks: c.params.sinks as number, block: 4 }));
+    else if (c.method === 'flexprefill') {
+      const p = c.params as Record<string, never>;
+      sel = flexPrefillSelect({ q, k }, { block: p.block, gamma: p.gamma, tau: p.tau, minBudget: p.minBudget, maxBudget: p.maxBudget ?? null, divisor: p.divisor, js: p.jsIntent ? 'intent' : 'faithful' }).selection;
+    }
     else {
       const m = mobaSelect({ q, k }, { block: c.params.block as number, topk: c.params.topk as number, convWidth: c.params.convWidth as number | undefined });
       sel = m.selection;

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { blockSparseAttention, type SparseSpec } from '../../src/compute/blockSparse';
 import { mobaSelect } from '../../src/methods/sparse/moba';
 import { windowSelect } from '../../src/methods/sparse/window';
+import { flexPrefillSelect } from '../../src/methods/sparse/flexprefill';
 import { allowedBy, emptySelection, type BlockSelection, type TokenRule } from '../../src/methods/sparse/selection';
 import { referenceAttention } from '../../src/core/referenceAttention';
 import { syntheticQKV } from '../../src/core/synthetic';
@@ -31,6 +32,10 @@ describe('block-sparse kernel on the tfjs cpu backend', () => {
       let rule: TokenRule | null = null;
       let kAttn = k;
       if (c.method === 'window') ({ selection: sel, rule } = windowSelect(c.H, c.N, { window: c.params.window as number, sinks: c.params.sinks as number, block: 4 }));
+      else if (c.method === 'flexprefill') {
+        const p = c.params as Record<string, never>;
+        sel = flexPrefillSelect({ q, k }, { block: p.block, gamma: p.gamma, tau: p.tau, minBudget: p.minBudget, maxBudget: p.maxBudget ?? null, divisor: p.divisor, js: p.jsIntent ? 'intent' : 'faithful' }).selection;
+      }
       else {
         const m = mobaSelect({ q, k }, { block: c.params.block as number, topk: c.params.topk as number, convWidth: c.params.convWidth as number | undefined });
         sel = m.selection;

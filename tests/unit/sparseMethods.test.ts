@@ -17,7 +17,7 @@ const G = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'golden', 'spa
 
 const paramsOf = (c: (typeof G.cases)[number]): Record<string, unknown> =>
   c.method === 'flexprefill'
-    ? { block: c.params.block, gamma: c.params.gamma, tau: c.params.tau, minBudget: c.params.minBudget, divisor: c.params.divisor, js: c.params.jsIntent ? 'intent' : 'faithful' }
+    ? { block: c.params.block, gamma: c.params.gamma, tau: c.params.tau, minBudget: c.params.minBudget, maxBudget: c.params.maxBudget ?? 0, divisor: c.params.divisor, js: c.params.jsIntent ? 'intent' : 'faithful' }
     : c.method === 'window'
     ? { window: c.params.window, sinks: c.params.sinks, block: 4 }
     : c.method === 'flashmoba'
@@ -59,6 +59,6 @@ describe('runSparseMethod (library entry) on tfjs cpu', () => {
     await expect(runSparseMethod('moba', x, { block: 0 })).rejects.toThrow(/block/);
     await expect(runSparseMethod('moba', { ...x, causal: false }, {})).rejects.toThrow(/causal prefill/);
     await expect(runSparseMethod('nope', x, {})).rejects.toThrow(/no sparse method "nope"/);
-    expect(SPARSE_METHODS.map((m) => m.id)).toEqual(['moba', 'flashmoba', 'flexprefill', 'window']);
+    expect(SPARSE_METHODS.map((m) => m.id)).toEqual(['moba', 'flashmoba', 'flexprefill', 'sparsed', 'window']);
   });
 });

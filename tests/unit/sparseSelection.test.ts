@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mobaSelect, mobaOverheadFlops } from '../../src/methods/sparse/moba';
 import { windowSelect } from '../../src/methods/sparse/window';
-import { allowedBy, meanPoolBlocks, tokenMask, topkStable, type BlockSelection, type TokenRule } from '../../src/methods/sparse/selection';
+import { allowedBy, meanPoolBlocks, reasonOf, tokenMask, topkStable, type BlockSelection, type TokenRule } from '../../src/methods/sparse/selection';
+import { flexPrefillSelect, type FlexResult } from '../../src/methods/sparse/flexprefill';
 import { sparseMetrics } from '../../src/methods/sparse/sparseMetrics';
 import { referenceAttention } from '../../src/core/referenceAttention';
 import { maxAbsDiff } from './goldens';
@@ -13,8 +14,9 @@ import { maxAbsDiff } from './goldens';
 // and §12.7 (sliding window with sinks), including the spec's own test vectors.
 interface SparseCase {
   name: string;
-  method: 'moba' | 'flashmoba' | 'window';
-  params: { block?: number; topk?: number; convWidth?: number; convInAttention?: boolean; window?: number; sinks?: number };
+  method: 'moba' | 'flashmoba' | 'window' | 'flexprefill';
+  params: { block?: number; topk?: number; convWidth?: number; convInAttention?: boolean; window?: number; sinks?: number; gamma?: number; tau?: number; minBudget?: number; maxBudget?: number | null; divisor?: '128' | 'b'; jsIntent?: boolean };
+  flex?: { dense_fallback: boolean; computational_ratio: number; heads: { type: string; djs: number | null; djs_nan: boolean; nV: number | null; nS: number | null; Vb: number[] | null; blocks: [number, number, string][] }[] };
   H: number;
   Hkv: number;
   N: number;
@@ -40,9 +42,14 @@ interface SparseCase {
 }
 const G = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'golden', 'sparse.json'), 'utf8')) as { cases: SparseCase[] };
 
-function run(c: SparseCase): { sel: BlockSelection; rule: TokenRule | null; gate?: Float32Array; routing?: Float32Array; overhead: number } {
+function run(c: SparseCase): { sel: BlockSelection; rule: TokenRule | null; gate?: Float32Array; routing?: Float32Array; overhead: number; flex?: FlexResult } {
   const q = { shape: [c.H, c.N, c.d], data: Float32Array.from(c.q) };
   const k = { shape: [c.Hkv, c.N, c.d], data: Float32Array.from(c.k) };
+  if (c.method === 'flexprefill') {
+    const p = c.params;
+    const f = flexPrefillSelect({ q, k }, { block: p.block!, gamma: p.gamma!, tau: p.tau!, minBudget: p.minBudget!, maxBudget: p.maxBudget ?? null, divisor: p.divisor!, js: p.jsIntent ? 'intent' : 'faithful' });
+    return { sel: f.selection, rule: null, overhead: f.overhead, flex: f };
+  }
   if (c.method === 'window') {
     const w = windowSelect(c.H, c.N, { window: c.params.window!, sinks: c.params.sinks!, block: 4 });
     return { sel: w.selection, rule: w.rule, overhead: 0 };
@@ -69,6 +76,28 @@ describe('sparse selections against the PyTorch goldens', () => {
         }
       }
       if (c.routing_keys) expect(maxAbsDiff(r.routing!, c.routing_keys)).toBeLessThanOrEqual(1e-6);
+      if (c.flex) {
+        const f = r.flex!;
+        expect(f.denseFallback).toBe(c.flex.dense_fallback);
+        expect(f.computationalRatio).toBeCloseTo(c.flex.computational_ratio, 6);
+        c.flex.heads.forEach((want, h) => {
+          const got = f.heads[h];
+          expect(got.type).toBe(want.type);
+          if (want.type !== 'dense') {
+            expect([got.nV, got.nS]).toEqual([want.nV, want.nS]);
+            expect(Number.isNaN(got.djs)).toBe(want.djs_nan);
+            if (want.djs !== null) expect(got.djs).toBeCloseTo(want.djs, 5);
+            expect(maxAbsDiff(got.Vb, want.Vb!)).toBeLessThanOrEqual(1e-6);
+          }
+          const nb = r.sel.nkb;
+          const blocks: [number, number, string][] = [];
+          for (let I = 0; I < nb; I++) for (let J = 0; J < nb; J++) {
+            const code = r.sel.codes[(h * nb + I) * nb + J];
+            if (code) blocks.push([I, J, reasonOf(code)]);
+          }
+          expect(blocks).toEqual(want.blocks);
+        });
+      }
       const allowed = allowedBy(r.sel, r.rule, true);
       const kAttn = c.params.convInAttention ? r.routing! : Float32Array.from(c.k);
       const inputs = (k: Float32Array) => ({ q: { shape: [c.H, c.N, c.d], data: Float32Array.from(c.q) }, k: { shape: [c.Hkv, c.N, c.d], data: k }, v: { shape: [c.Hkv, c.N, c.dv], data: Float32Array.from(c.v) } });

@@ -112,7 +112,8 @@ export function flexPrefillSelect({ q, k }: Pick<QKV, 'q' | 'k'>, p: FlexParams)
       for (let I = 0; I < nb; I++) for (let J = 0; J <= I; J++) sel.codes[(h * nb + I) * nb + J] = code.forced;
       heads.push({ type: 'dense', djs: NaN, nV: nb, nS: nb, v: empty, sl: empty, Vb: empty, Sb: empty, abar: empty, coverV: 0, coverS: 0 });
     }
-    return { selection: sel, heads, denseFallback: true, computationalRatio: (nb * (nb + 1)) / 2 / (nb * nb), overhead: 0 };
+    // The code reports a computational ratio of 1 for its dense fallback.
+    return { selection: sel, heads, denseFallback: true, computationalRatio: 1, overhead: 0 };
   }
   const inv = 1 / Math.sqrt(d);
   const div = p.divisor === '128' ? 128 : b;
@@ -165,7 +166,8 @@ export function flexPrefillSelect({ q, k }: Pick<QKV, 'q' | 'k'>, p: FlexParams)
     const Kb = meanPoolBlocks(k.data, kOff, N, d, b);
     const qMean = new Float64Array(d);
     for (let i = 0; i < b; i++) for (let c = 0; c < d; c++) qMean[c] += (q.data[(h * N + N - b + i) * d + c] * inv) / b;
-    const abar = softmax(Array.from({ length: nb }, (_, J) => dot(qMean, Kb, J * d, d)));
+    // In float32, as the code: an estimate that underflows must be an exact zero for Quirk F2.
+    const abar = Float32Array.from(softmax(Array.from({ length: nb }, (_, J) => dot(qMean, Kb, J * d, d))));
     // 7–8. Query-aware or vertical-slash.
     const djs = jsDistance(abar, Vb, p.js === 'intent');
     const qa = djs < p.tau;
@@ -202,7 +204,7 @@ export function flexPrefillSelect({ q, k }: Pick<QKV, 'q' | 'k'>, p: FlexParams)
       overhead += 2 * d * nb * nb;
     }
     for (let n = 0; n < nb * nb; n++) if (sel.codes[h * nb * nb + n]) selected++;
-    heads.push({ type: qa ? 'QA' : 'VS', djs, nV, nS, v, sl, Vb, Sb, abar: Float32Array.from(abar), coverV, coverS });
+    heads.push({ type: qa ? 'QA' : 'VS', djs, nV, nS, v, sl, Vb, Sb, abar, coverV, coverS });
   }
   return { selection: sel, heads, denseFallback: false, computationalRatio: selected / (H * nb * nb), overhead };
 }

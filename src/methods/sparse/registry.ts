@@ -3,6 +3,7 @@ import { blockCount, type BlockSelection, type TokenRule } from './selection';
 import { mobaOverheadFlops, mobaSelect } from './moba';
 import { windowSelect } from './window';
 import { flexPrefillSelect, type FlexResult } from './flexprefill';
+import { sparsedSchedule, sparsedSelect } from './sparsed';
 import type { MethodDims, ParamSpec, Params, Verification } from '../types';
 import type { QKV, Tensor } from '../../core/tensor';
 
@@ -20,6 +21,8 @@ export interface SparsePlan {
   illustrative: string[];
   /** FlexPrefill's per-head decisions (pattern, JS distance, budgets, statistics). */
   flex?: Omit<FlexResult, 'selection' | 'overhead'>;
+  /** SparseD: the generation region, the keep counts and the step schedule. */
+  sparsed?: { L: number; k1: number; k2: number; nGen: number; block: number; steps: number; skip: number; schedule: { tEnd: number; dense: number; sparse: number } };
 }
 
 /** A sparse-attention method (ALGORITHMS.md §4–§10, §12.3, §12.4, §12.7). */
@@ -110,6 +113,7 @@ export const SPARSE_METHODS: SparseDescriptor[] = [
       { kind: 'number', key: 'gamma', label: 'γ (attention to cover)', help: 'README 0.9; RULER scripts 0.95', default: 0.9, min: 0.5, max: 0.99, step: 0.01 },
       { kind: 'number', key: 'tau', label: 'τ (query-aware threshold)', help: 'a head is query-aware when its JS distance is below τ; 0 disables it', default: 0.1, min: 0, max: 1, step: 0.01 },
       { kind: 'int', key: 'minBudget', label: 'Minimum budget (tokens)', help: 'code default 1; README 512, scripts 1024', default: 1, min: 1, max: 65536 },
+      { kind: 'int', key: 'maxBudget', label: 'Maximum budget (tokens, 0 = none)', help: 'code default: none', default: 0, min: 0, max: 65536 },
       {
         kind: 'enum',
         key: 'divisor',
@@ -134,10 +138,34 @@ export const SPARSE_METHODS: SparseDescriptor[] = [
     select: (x, p) => {
       causalOnly('FlexPrefill', x.causal);
       const b = Number(p.block);
-      const r = flexPrefillSelect(x, { block: b, gamma: Number(p.gamma), tau: Number(p.tau), minBudget: Number(p.minBudget), maxBudget: null, divisor: p.divisor === 'b' ? 'b' : '128', js: p.js === 'intent' ? 'intent' : 'faithful' });
+      const r = flexPrefillSelect(x, { block: b, gamma: Number(p.gamma), tau: Number(p.tau), minBudget: Number(p.minBudget), maxBudget: Number(p.maxBudget) > 0 ? Number(p.maxBudget) : null, divisor: p.divisor === 'b' ? 'b' : '128', js: p.js === 'intent' ? 'intent' : 'faithful' });
       const illustrative = [32, 64, 128].includes(b) ? [] : [`Block size ${b} is outside the official kernel's sizes (32, 64, 128): the selection follows the same rules, but the code would not run it.`];
       const { selection, overhead, ...flex } = r;
       return { selection, rule: null, overhead, illustrative, flex };
+    },
+  },
+  {
+    id: 'sparsed',
+    family: 'sparse',
+    label: 'SparseD (diffusion LMs)',
+    summary: 'For a bidirectional diffusion LM: dense attention for the first steps, then at one step a per-head block pattern (top tiles of every query block, with the generation keys selected separately) reused for every later step.',
+    citation: { paper: 'Wang et al. 2025, "SparseD: Sparse Attention for Diffusion Language Models", arXiv 2509.24014', code: 'INV-WZQ/SparseD @52155b4 models/LLaDA/SparseD_utils.py' },
+    verified: 'code',
+    params: [
+      { kind: 'int', key: 'block', label: 'Block size b', help: '128 by default, 32 for short contexts; smaller here for short texts', default: (d) => (d.N >= 1024 ? 128 : d.N >= 256 ? 32 : Math.max(2, 2 ** Math.round(Math.log2(Math.max(1, d.N) / 8)))), min: 1, max: 65536 },
+      { kind: 'number', key: 'select', label: 'Selection ratio ρ', help: '0.3 by default, 0.5 for short contexts; keeps ⌊n·ρ⌋ + 1 tiles (Quirk D2)', default: 0.3, min: 0.01, max: 1, step: 0.01 },
+      { kind: 'int', key: 'gen', label: 'Generation tokens', help: 'the masked tokens being generated, at the end of the sequence', default: (d) => Math.floor(d.N / 2), min: 0, max: (d) => Math.max(0, d.N) },
+      { kind: 'int', key: 'steps', label: 'Denoising steps T', help: 'for the schedule: dense before ⌊T·skip⌋ + 1, the pattern at that step, then sparse', default: 128, min: 1, max: 4096 },
+      { kind: 'number', key: 'skip', label: 'skip (share of dense steps)', default: 0.2, min: 0, max: 0.99, step: 0.01 },
+    ],
+    select: (x, p) => {
+      if (x.causal) throw new Error('SparseD is for bidirectional diffusion LMs; switch the causal mask off');
+      const b = Number(p.block);
+      const nGen = Number(p.gen);
+      const r = sparsedSelect(x, { block: b, select: Number(p.select), nGen });
+      const steps = Number(p.steps);
+      const skip = Number(p.skip);
+      return { selection: r.selection, rule: null, overhead: r.overhead, illustrative: [], sparsed: { L: r.L, k1: r.k1, k2: r.k2, nGen, block: b, steps, skip, schedule: sparsedSchedule(steps, skip) } };
     },
   },
   {

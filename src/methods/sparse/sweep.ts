@@ -31,6 +31,8 @@ function plan(id: string, N: number, block: number): { param: string; label: str
       return { param: 'topk', label: 'top-k', values: upto(nb) };
     case 'flexprefill':
       return { param: 'gamma', label: 'γ', values: [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99] };
+    case 'sparsed':
+      return { param: 'select', label: 'ρ', values: [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9] };
     case 'window':
       return { param: 'window', label: 'window', values: [...new Set([1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2, 3 / 4, 1].map((f) => Math.max(1, Math.round(f * N))))] };
     default:
@@ -70,7 +72,7 @@ export async function sweepMethods(x: QKV & { causal: boolean }, dense: Float32A
   const [H, N] = x.q.shape;
   const curves: SweepCurve[] = [];
   for (const m of SPARSE_METHODS) {
-    if (!x.causal) continue; // every method here is defined for causal prefill
+    if (x.causal === (m.id === 'sparsed')) continue; // SparseD is bidirectional; the others causal prefill
     const base = sparseParams(m, x, given[m.id] ?? {}, false).params;
     const p = plan(m.id, N, Number(base.block ?? 1));
     if (!p) continue;
@@ -78,7 +80,7 @@ export async function sweepMethods(x: QKV & { causal: boolean }, dense: Float32A
     for (const value of p.values) {
       const params = { ...base, [p.param]: value };
       const s = m.select(x, params);
-      points.push({ value, ...densityRecall(allowedBy(s.selection, s.rule, true), H, N, true, dense) });
+      points.push({ value, ...densityRecall(allowedBy(s.selection, s.rule, x.causal), H, N, x.causal, dense) });
       await pause();
     }
     curves.push({ id: m.id, label: m.label.split(' (')[0], param: p.param, paramLabel: p.label, points });
