@@ -84,7 +84,8 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
       const h = Math.min(st.view.head, r.H - 1);
       const s = r.sparse.selection;
       const active = cell && cell.q < r.N ? { i: cell.q, codes: rowCodes(s, h, cell.q), block: s.block, lastKey: r.causal ? cell.q + r.Nk - r.N : r.Nk - 1 } : null;
-      drawBlocks(ctx, blockRects(s, h), REASONS, active, n, nk, size, tRef.current);
+      const sd = r.sparse.sparsed;
+      drawBlocks(ctx, blockRects(s, h), REASONS, active, n, nk, size, tRef.current, sd ? r.N - sd.nGen : null);
     }
   }, [store, size, n, nk, dpr]);
 

@@ -71,6 +71,27 @@ function FlexDetail({ s, h }: { s: SparseView; h: number }) {
   );
 }
 
+/** SparseD's schedule over the denoising steps: dense, the pattern step, then the reused mask. */
+function SparseDDetail({ s }: { s: SparseView }) {
+  const x = s.sparsed!;
+  const T = x.steps;
+  const W = 420;
+  const step = W / T;
+  return (
+    <div className="sparsed-detail" data-testid="sparsed-detail">
+      <div className="small">
+        Schedule over T = {T} denoising steps (skip {x.skip}): dense for steps 0–{Math.min(T, x.schedule.tEnd) - 1}, the pattern computed at step {x.schedule.tEnd < T ? x.schedule.tEnd : '— (never: t_end ≥ T)'}, then this mask for {x.schedule.sparse} sparse steps. The pattern keeps {x.k1} of the key blocks per query block, and {x.k2} among the generation blocks (from block {x.L}); the dashed line on the map is where the {x.nGen} generated tokens begin.
+      </div>
+      <svg width={W} height={16} role="img" aria-label={`${x.schedule.dense} dense steps then ${x.schedule.sparse} sparse steps`}>
+        <rect x={0} y={3} width={Math.min(T, x.schedule.tEnd) * step} height={10} fill="#9ca3af" />
+        {x.schedule.tEnd < T ? <rect x={x.schedule.tEnd * step} y={0} width={Math.max(2, step)} height={16} fill="#E69F00" /> : null}
+        <rect x={(x.schedule.tEnd + 1) * step} y={3} width={Math.max(0, x.schedule.sparse * step)} height={10} fill="#7c3aed" />
+      </svg>
+      <div className="muted small">grey: dense · orange: pattern step (dense) · purple: sparse with the reused mask. How far the pattern drifts over later steps needs the model's own denoising steps (a built-in diffusion model is future work).</div>
+    </div>
+  );
+}
+
 /** MoBA-style gate scores of the active query against every key block of the shown head. */
 function GateRow({ s, h, i, N }: { s: SparseView; h: number; i: number; N: number }) {
   const nb = s.selection.nkb;
@@ -181,6 +202,7 @@ export function SparsePanel() {
       </div>
       {s.gate ? <GateRow s={s} h={h} i={q} N={result.N} /> : null}
       {s.flex ? <FlexDetail s={s} h={h} /> : null}
+      {s.sparsed ? <SparseDDetail s={s} /> : null}
       <SweepChart />
       <div className="caveats small">
         <div>

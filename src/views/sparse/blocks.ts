@@ -72,7 +72,23 @@ export function rowCodes(sel: BlockSelection, h: number, i: number): Uint8Array 
  * Outlines the selected blocks over the heatmap (colour = reason), and fills the blocks the
  * active query row selected, so a MoBA row shows its own choice. CSS pixels; O(rectangles).
  */
-export function drawBlocks(ctx: CanvasRenderingContext2D, rects: BlockRect[], reasons: readonly Reason[], active: { i: number; codes: Uint8Array; block: number; lastKey: number } | null, n: number, nk: number, size: number, t: ZoomTransform): void {
+export function drawBlocks(ctx: CanvasRenderingContext2D, rects: BlockRect[], reasons: readonly Reason[], active: { i: number; codes: Uint8Array; block: number; lastKey: number } | null, n: number, nk: number, size: number, t: ZoomTransform, divider: number | null = null): void {
+  if (divider !== null && divider > 0 && divider < nk) {
+    // SparseD: where the prompt ends and the generated tokens begin, on both axes.
+    const v = cellRect(0, n, divider, divider, n, nk, size, size, t);
+    const hz = cellRect(divider, divider, 0, nk, n, nk, size, size, t);
+    ctx.save();
+    ctx.setLineDash([5, 3]);
+    ctx.strokeStyle = '#ffffff';
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    ctx.moveTo(v.x, v.y);
+    ctx.lineTo(v.x, v.y + v.h);
+    ctx.moveTo(hz.x, hz.y);
+    ctx.lineTo(hz.x + hz.w, hz.y);
+    ctx.stroke();
+    ctx.restore();
+  }
   ctx.lineWidth = 1.25;
   for (const b of rects) {
     const r = cellRect(b.r0, b.r1, b.c0, b.c1, n, nk, size, size, t);
