@@ -189,7 +189,7 @@ async function sparseBench() {
     if (r.error) log(`sparse ${backend}: ${r.error}`);
     else {
       log(`sparse N=${N} H=8 d=64 on ${backend}: dense ${r.denseMs.toFixed(0)} ms; MoBA selection ${r.mobaSelectMs.toFixed(0)} ms (${(100 * r.mobaSelectFraction).toFixed(1)}% of dense)`);
-      for (const x of r.rows) log(`  density ${(100 * x.density).toFixed(1)}% (computed ${(100 * x.computedFraction).toFixed(1)}%): ${x.ms.toFixed(0)} ms = ${x.ratioToDense.toFixed(3)}× dense (target ≤ ${(1.5 * x.density).toFixed(3)}×)`);
+      for (const x of r.rows) log(`  density ${(100 * x.density).toFixed(1)}% (computed ${(100 * x.computedFraction).toFixed(1)}%): ${x.ms.toFixed(0)} ms against ${x.denseMs.toFixed(0)} ms dense in the same loop = ${x.ratioToDense.toFixed(3)}× dense (target ≤ ${(1.5 * x.density).toFixed(3)}×); runs ${x.sparseRuns.map((v) => v.toFixed(0)).join('/')} vs ${x.denseRuns.map((v) => v.toFixed(0)).join('/')}`);
     }
   }
   await sb.close();

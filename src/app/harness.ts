@@ -184,8 +184,12 @@ const harness = {
     const rand = mulberry32(11);
     const out: Record<string, unknown> = { backend: opts.backend, H, N, d, block };
     const run = (fn: () => Promise<unknown>) => time(fn, opts.reps, opts.budgetMs, N <= 1024);
+    // Dense and sparse calls alternate, so that a slow spell of this shared machine touches both
+    // sides of a ratio (separate blocks of runs gave ratios that moved by 2× between runs).
+    const dense = () => denseAttention(inputs, { causal: true }, { output: true }, { variant: variantFor(opts.backend) });
+    const denseRuns: number[] = [];
     try {
-      out.denseMs = (await run(() => denseAttention(inputs, { causal: true }, { output: true }, { variant: variantFor(opts.backend) }))).median;
+      out.denseMs = (await run(dense)).median;
       const rows = [];
       for (const target of opts.densities) {
         const codes = new Uint8Array(H * nb * nb);
@@ -201,14 +205,25 @@ const harness = {
         const spec = { rowsPer: block, nRows: nb, block, nkb: nb, codes, rule: null };
         let pairs = 0;
         let computed = 0;
-        const ms = (await run(async () => {
+        const sparseRuns: number[] = [];
+        const pairedDense: number[] = [];
+        for (let rep = 0; rep < opts.reps; rep++) {
+          let t0 = performance.now();
           const r = await blockSparseAttention(inputs, { causal: true }, spec, false);
+          sparseRuns.push(performance.now() - t0);
           pairs = r.pairs;
           computed = r.computed;
-        })).median;
-        rows.push({ target, density: pairs / ((H * N * (N + 1)) / 2), computedFraction: computed / ((H * N * (N + 1)) / 2), ms, ratioToDense: ms / (out.denseMs as number) });
+          t0 = performance.now();
+          await dense();
+          pairedDense.push(performance.now() - t0);
+        }
+        denseRuns.push(...pairedDense);
+        const ms = median(sparseRuns);
+        const dm = median(pairedDense);
+        rows.push({ target, density: pairs / ((H * N * (N + 1)) / 2), computedFraction: computed / ((H * N * (N + 1)) / 2), ms, denseMs: dm, ratioToDense: ms / dm, sparseRuns, denseRuns: pairedDense });
       }
       out.rows = rows;
+      out.denseMs = median(denseRuns);
       const moba = (await time(() => mobaSelect(inputs, { block: N / 8, topk: 3 }), 3, opts.budgetMs, false)).median;
       out.mobaSelectMs = moba;
       out.mobaSelectFraction = moba / (out.denseMs as number);
