@@ -4,6 +4,8 @@ import { mobaOverheadFlops, mobaSelect } from './moba';
 import { windowSelect } from './window';
 import { flexPrefillSelect, type FlexResult } from './flexprefill';
 import { sparsedSchedule, sparsedSelect } from './sparsed';
+import { thinkPrune } from './think';
+import { emptySelection, reasonCode } from './selection';
 import type { MethodDims, ParamSpec, Params, Verification } from '../types';
 import type { QKV, Tensor } from '../../core/tensor';
 
@@ -21,6 +23,13 @@ export interface SparsePlan {
   illustrative: string[];
   /** FlexPrefill's per-head decisions (pattern, JS distance, budgets, statistics). */
   flex?: Omit<FlexResult, 'selection' | 'overhead'>;
+  /**
+   * A method that keeps every key but changes the inputs (ThinK's pruned key channels): its
+   * attention is dense attention on these keys and values `[H, N, ·]`, not a block selection.
+   */
+  denseInputs?: { k: Tensor; v: Tensor };
+  /** ThinK: channel scores `[H, d]`, the pruned channels per head and the key-cache saving. */
+  think?: { scores: Float32Array; pruned: number[][]; cacheSaving: number; lambda: number; recent: number; obs: number };
   /** SparseD: the generation region, the keep counts and the step schedule. */
   sparsed?: { L: number; k1: number; k2: number; nGen: number; block: number; steps: number; skip: number; schedule: { tEnd: number; dense: number; sparse: number } };
 }
@@ -166,6 +175,30 @@ export const SPARSE_METHODS: SparseDescriptor[] = [
       const steps = Number(p.steps);
       const skip = Number(p.skip);
       return { selection: r.selection, rule: null, overhead: r.overhead, illustrative: [], sparsed: { L: r.L, k1: r.k1, k2: r.k2, nGen, block: b, steps, skip, schedule: sparsedSchedule(steps, skip) } };
+    },
+  },
+  {
+    id: 'think',
+    family: 'sparse',
+    label: 'ThinK (key-channel pruning)',
+    summary: 'Prunes the key channels that matter least to the last queries (score = Σq² · Σk² per channel) for all but the most recent keys: every token is kept, each key is thinner.',
+    citation: { paper: 'Xu et al. 2025, "ThinK: Thinner Key Cache by Query-Driven Pruning", ICLR 2025', code: 'SalesforceAIResearch/ThinK @d200577 ThinK_eager/src/kv_pruning_utils.py' },
+    verified: 'code',
+    params: [
+      { kind: 'number', key: 'lambda', label: 'Pruning ratio λ', help: 'share of key channels pruned per head (default 0.4; 0.5 also used)', default: 0.4, min: 0, max: 0.95, step: 0.05 },
+      { kind: 'int', key: 'recent', label: 'Recent keys kept whole', help: 'recent_size: the most recent keys keep every channel (default 32)', default: (d) => Math.min(32, Math.max(0, Math.floor(d.N / 4))), min: 0, max: 65536 },
+      { kind: 'int', key: 'obs', label: 'Observation window', help: 'the last queries whose squares score the channels (default 32)', default: (d) => Math.max(1, Math.min(32, d.N)), min: 1, max: 65536 },
+    ],
+    select: (x, p) => {
+      const [H, N] = x.q.shape;
+      const lambda = Number(p.lambda);
+      const recent = Number(p.recent);
+      const obs = Number(p.obs);
+      const r = thinkPrune(x, { lambda, recent, obs });
+      // Every key is kept: one block over the whole map, so the grid does not pretend to select.
+      const selection = emptySelection(H, N, N, N, N);
+      selection.codes.fill(reasonCode('forced'));
+      return { selection, rule: null, overhead: r.overhead, illustrative: [], denseInputs: { k: r.k, v: r.v }, think: { scores: r.scores, pruned: r.pruned, cacheSaving: r.cacheSaving, lambda, recent, obs } };
     },
   },
   {

@@ -38,8 +38,24 @@ export async function runSparse(id: string, input: QKV & { causal?: boolean; sca
   const { params, messages } = sparseParams(m, input, given, opts.strict ?? false);
   const plan = m.select({ q: input.q, k: input.k, v: input.v, causal }, params);
   const inputs = { q: input.q, k: plan.attentionKeys ?? input.k, v: input.v };
-  const [sparse, ref] = await Promise.all([attend(inputs, { causal, scale }, plan.selection, plan.rule), opts.reference ?? dense({ q: input.q, k: input.k, v: input.v }, { causal, scale })]);
+  const run = plan.denseInputs
+    ? dense({ q: input.q, ...plan.denseInputs }, { causal, scale }).then((r) => ({ ...r, pairs: -1, computed: -1 }))
+    : attend(inputs, { causal, scale }, plan.selection, plan.rule);
+  const [sparse, ref] = await Promise.all([run, opts.reference ?? dense({ q: input.q, k: input.k, v: input.v }, { causal, scale })]);
   const allowed = allowedBy(plan.selection, plan.rule, causal);
   const metrics = sparseMetrics({ allowed, H, Nq, Nk, d, dv, causal, denseWeights: ref.weights, output: sparse.output, denseOutput: ref.output, overhead: plan.overhead });
+  if (plan.think) {
+    // Every pair is kept; a key outside the recent window costs only its kept channels in q·k.
+    const firstRecent = Math.max(0, Nk - plan.think.recent);
+    let fl = 0;
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < Nq; i++) {
+        const last = causal ? Math.min(Nk - 1, i + Nk - Nq) : Nk - 1;
+        const old = Math.max(0, Math.min(last + 1, firstRecent));
+        fl += 2 * (d - plan.think.pruned[h].length) * old + 2 * d * (last + 1 - old) + 2 * dv * (last + 1);
+      }
+    metrics.flops.attention = fl;
+    sparse.pairs = sparse.computed = metrics.flops.dense / (2 * (d + dv));
+  }
   return { ...plan, id, params, weights: sparse.weights, output: sparse.output, refWeights: ref.weights, refOutput: ref.output, metrics, computedPairs: sparse.computed, messages };
 }

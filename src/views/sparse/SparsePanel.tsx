@@ -92,6 +92,51 @@ function SparseDDetail({ s }: { s: SparseView }) {
   );
 }
 
+/** ThinK: each head's channel scores as a strip (darker = higher), pruned channels crossed out. */
+function ThinkDetail({ s, head, onHead }: { s: SparseView; head: number; onHead: (h: number) => void }) {
+  const t = s.think!;
+  const H = t.pruned.length;
+  const d = t.scores.length / H;
+  const cell = Math.max(6, Math.min(16, Math.floor(360 / d)));
+  return (
+    <div className="think-detail" data-testid="think-detail">
+      <div className="small">
+        Key channels pruned per head (λ = {t.lambda}: {t.pruned[0]?.length ?? 0} of {d}), scored by Σq² over the last {t.obs} queries × Σk² over all keys; the {t.recent} most recent keys keep every channel. Key cache saved: <b>{(100 * t.cacheSaving).toFixed(1)}%</b>. Every token is kept, so density and mass kept are 1; the change shows in the maps and the output error.
+      </div>
+      <table className="think-table">
+        <tbody>
+          {t.pruned.map((pr, h) => {
+            let max = 0;
+            for (let c = 0; c < d; c++) max = Math.max(max, t.scores[h * d + c]);
+            return (
+              <tr key={h} className={h === head ? 'selected' : ''} onClick={() => onHead(h)}>
+                <td>head {h}</td>
+                <td>
+                  <svg width={cell * d} height={cell} role="img" aria-label={`head ${h}: pruned channels ${pr.join(', ')}`}>
+                    {Array.from({ length: d }, (_, c) => {
+                      const v = max > 0 ? t.scores[h * d + c] / max : 0;
+                      const off = pr.includes(c);
+                      return (
+                        <g key={c}>
+                          <rect x={c * cell} y={0} width={cell - 1} height={cell - 1} fill={`rgba(37, 99, 235, ${0.1 + 0.9 * Math.sqrt(v)})`}>
+                            <title>{`channel ${c}: score ${t.scores[h * d + c].toPrecision(4)}${off ? ' — pruned' : ''}`}</title>
+                          </rect>
+                          {off ? <path d={`M${c * cell + 1},1 L${c * cell + cell - 2},${cell - 2} M${c * cell + cell - 2},1 L${c * cell + 1},${cell - 2}`} stroke="#b91c1c" strokeWidth={1.5} /> : null}
+                        </g>
+                      );
+                    })}
+                  </svg>
+                </td>
+                <td className="muted small">pruned {pr.join(', ') || 'none'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** MoBA-style gate scores of the active query against every key block of the shown head. */
 function GateRow({ s, h, i, N }: { s: SparseView; h: number; i: number; N: number }) {
   const nb = s.selection.nkb;
@@ -154,9 +199,9 @@ export function SparsePanel() {
           {s.ms.toFixed(0)} ms · kernel computed {((100 * s.computedPairs) / Math.max(1, densePairs)).toFixed(1)}% of the dense pairs
         </span>
       </header>
-      <ReasonLegend s={s} />
+      {s.think ? <ThinkDetail s={s} head={h} onHead={(g) => setView({ head: g })} /> : <ReasonLegend s={s} />}
       <div className="sparse-body">
-        <table className="stats-table sparse-table" data-testid="sparse-table">
+        <table className="stats-table sparse-table" data-testid="sparse-table" hidden={!!s.think}>
           <thead>
             <tr>
               <th>head</th>

@@ -27,7 +27,8 @@ export function SweepChart() {
   return (
     <figure className="sweep" data-testid="sweep-chart">
       <figcaption className="small">
-        Mass kept against density, every method on this input (mean over heads and queries); each curve varies one parameter. The ringed point is the current {cur.label.split(' (')[0]} setting.
+        Mass kept against density, every method on this input (mean over heads and queries); each curve varies one parameter.{' '}
+        {sweep.curves.some((c) => c.id === method.id) ? `The ringed point is the current ${cur.label.split(' (')[0]} setting.` : `${cur.label.split(' (')[0]} keeps every key, so it has no curve here.`}
       </figcaption>
       <svg width={W} height={H} role="img" aria-label="attention mass kept against density for every sparse method">
         {ticks.map((t) => (
