@@ -48,7 +48,7 @@ export function SweepChart() {
           </g>
         ))}
         <text x={(M.l + W - M.r) / 2} y={H - 4} fontSize={11} textAnchor="middle">
-          density (allowed / causal pairs)
+          density (share of the pairs dense attention uses)
         </text>
         <text transform={`translate(11,${(M.t + H - M.b) / 2}) rotate(-90)`} fontSize={11} textAnchor="middle">
           mass kept
