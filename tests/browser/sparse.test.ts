@@ -77,6 +77,23 @@ describe('sparse attention in Chromium', () => {
     await page.close();
   });
 
+  it('FlexPrefill, SparseD and ThinK each show their own panel', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['?v=1&h=4&kv=2&pattern=mixed&method=flexprefill&mp.block=4&mp.divisor=b', 'flex-detail', /Head 0: (query-aware|vertical-slash) — JS distance/],
+      ['?v=1&h=4&kv=4&pattern=block&causal=0&method=sparsed', 'sparsed-detail', /dense for steps 0–25, the pattern computed at step 26, then this mask for 101 sparse steps/],
+      ['?v=1&h=4&kv=2&d=16&pattern=random&method=think&mp.lambda=0.5', 'think-detail', /Key channels pruned per head \(λ = 0.5: 8 of 16\).*Key cache saved/],
+    ];
+    for (const [link, id, re] of cases) {
+      const { page, errors } = await openPage(env, link);
+      await painted(page);
+      await page.waitForSelector(`[data-testid=${id}]`, { timeout: 60_000 });
+      expect(await page.locator(`[data-testid=${id}]`).textContent()).toMatch(re);
+      await shot(page, `sparse-${id}`);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  });
+
   it('MoBA without the causal mask says why and keeps the dense attention on screen', async () => {
     const { page, errors } = await openPage(env, '?v=1&h=4&kv=4&method=moba&causal=0');
     await painted(page);
