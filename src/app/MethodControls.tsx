@@ -57,6 +57,28 @@ export function MethodControls() {
       {!sparse && desc.id !== 'mha' && shape.Hkv !== shape.H ? (
         <p className="help muted small">The source already shares {shape.Hkv} KV heads among {shape.H} query heads; the method pools those.</p>
       ) : null}
+      {sparse ? <VersusControls dims={dims} /> : null}
+    </div>
+  );
+}
+
+/** A second sparse method, shown side by side with the first on the same input, and its parameters. */
+function VersusControls({ dims }: { dims: MethodDims }) {
+  const versus = useQk((s) => s.method.versus ?? null);
+  const setVersus = useQk((s) => s.setVersus);
+  const setParam = useQk((s) => s.setVersusParam);
+  const desc = versus ? getSparseMethod(versus.id) : undefined;
+  const { params } = desc ? normalizeParams(desc, dims, versus!.params) : { params: {} as Record<string, string | number> };
+  return (
+    <div className="versus-controls">
+      <Select
+        label="Side by side with"
+        value={desc ? desc.id : 'none'}
+        options={[{ value: 'none', label: 'nothing (one method)' }, ...SPARSE_METHODS.map((m) => ({ value: m.id, label: m.label }))]}
+        onChange={(v) => setVersus(v === 'none' ? null : v)}
+        help="a second sparse method on the same input: both maps and their numbers in one table"
+      />
+      {desc?.params.map((p) => <ParamControl key={p.key} spec={p} value={params[p.key]} dims={dims} onChange={(v) => setParam(p.key, v)} />)}
     </div>
   );
 }

@@ -174,17 +174,20 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
       }
     };
     /** Runs the store's sparse method: selection here, block-sparse attention in the worker. */
-    const runSparseView = async (inputs: QKV, reference: { weights: Float32Array; output: Float32Array }): Promise<SparseView | undefined> => {
-      const st = store.getState();
-      const desc = getSparseMethod(st.method.id)!;
+    const runSparseView = async (inputs: QKV, reference: { weights: Float32Array; output: Float32Array }, id: string, params: Record<string, string | number>, second = false): Promise<SparseView | undefined> => {
+      const desc = getSparseMethod(id);
+      if (!desc) {
+        store.getState().addNotices([`There is no sparse method "${id.slice(0, 40)}" to show side by side.`]);
+        return undefined;
+      }
       const t0 = performance.now();
       try {
         const r = await runSparse(
           desc.id,
           { ...inputs, causal: plan.options.causal, scale: plan.options.scale },
-          st.method.params,
+          params,
           async (x, o, sel, rule) => {
-            const sKey = `${key}|sparse|${desc.id}|${JSON.stringify(st.method.params)}`;
+            const sKey = `${key}|sparse|${desc.id}|${JSON.stringify(params)}`;
             const res = await client.request(sKey, { inputs: x, options: { ...o, layout: 'contiguous' }, backend: plan.backend, want: { weights: true, output: true }, sparse: { rowsPer: sel.rowsPer, nRows: sel.nRows, block: sel.block, nkb: sel.nkb, codes: sel.codes, rule } });
             if (res.status === 'superseded' || my !== generation) throw new Superseded();
             return { weights: res.result.weights!, output: res.result.output!, pairs: res.result.sparse!.pairs, computed: res.result.sparse!.computed };
@@ -198,11 +201,13 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
         return Object.assign(r, { label: desc.label, verified: desc.verified, citation: desc.citation, ms: performance.now() - t0 });
       } catch (e) {
         if (e instanceof Superseded) throw e;
-        methodError = `Could not apply ${desc.label}: ${(e as Error).message}. Showing the source's attention instead.`;
+        if (second) store.getState().addNotices([`Could not show ${desc.label} side by side: ${(e as Error).message}.`]);
+        else methodError = `Could not apply ${desc.label}: ${(e as Error).message}. Showing the source's attention instead.`;
         return undefined;
       }
     };
     let sparse: SparseView | undefined;
+    let sparse2: SparseView | undefined;
     let used: QKV | null = null;
     try {
       const inputs = plan.inputs();
@@ -211,7 +216,11 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
       const id = store.getState().method.id;
       if (outcome.status === 'done' && getSparseMethod(id)) {
         const r = outcome.result;
-        sparse = await runSparseView(inputs, { weights: r.weights!, output: r.output! });
+        const st = store.getState();
+        const ref = { weights: r.weights!, output: r.output! };
+        sparse = await runSparseView(inputs, ref, id, st.method.params);
+        const vs = st.method.versus;
+        if (sparse && vs) sparse2 = await runSparseView(inputs, ref, vs.id, vs.params, true);
       } else if (outcome.status === 'done' && id !== 'mha') {
         const r = outcome.result;
         method = await runMethod(inputs, { weights: r.weights!, output: r.output!, scores: r.scores, stats: r.stats });
@@ -245,6 +254,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
         where: client.where,
         method,
         sparse,
+        sparse2,
       },
       methodError,
     );

@@ -36,6 +36,8 @@ export interface ViewResult {
   method?: MethodView;
   /** The active sparse method's result (issue 6). */
   sparse?: SparseView;
+  /** A second sparse method on the same input, shown side by side. */
+  sparse2?: SparseView;
 }
 
 /** A sparse method's result as the views see it. */

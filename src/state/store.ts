@@ -49,6 +49,9 @@ export interface QkState extends Inputs {
   setMethod: (id: string) => void;
   /** Sets one parameter of the active method. */
   setMethodParam: (key: string, value: string | number) => void;
+  /** Picks the sparse method shown side by side (null: none). */
+  setVersus: (id: string | null) => void;
+  setVersusParam: (key: string, value: string | number) => void;
   setBackend: (b: BackendChoice) => void;
   setPattern: (p: Pattern) => void;
   hover: (c: Cell | null) => void;
@@ -117,7 +120,9 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
         view.head = Number.isFinite(view.head) ? Math.max(0, Math.min(headCount(s) - 1, Math.trunc(view.head))) : s.view.head;
         return { view };
       }),
-    setMethod: (id) => set((s) => (s.method.id === id ? {} : { method: { id, params: {} } })),
+    setMethod: (id) => set((s) => (s.method.id === id ? {} : { method: { id, params: {}, versus: s.method.versus } })),
+    setVersus: (id) => set((s) => ({ method: { ...s.method, versus: id ? { id, params: {} } : null } })),
+    setVersusParam: (key, value) => set((s) => (s.method.versus ? { method: { ...s.method, versus: { ...s.method.versus, params: { ...s.method.versus.params, [key]: value } } } } : {})),
     setMethodParam: (key, value) => set((s) => ({ method: { ...s.method, params: { ...s.method.params, [key]: value } } })),
     setBackend: (backend) => get().setCompute({ backend }),
     setPattern: (pattern) => get().setSource({ pattern }),

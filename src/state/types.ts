@@ -35,6 +35,8 @@ export interface MethodState {
   id: string;
   /** Only the parameters the user changed; the rest take the method's defaults for the source's shape. */
   params: Record<string, string | number>;
+  /** A second sparse method shown side by side with the first (issue 6), on the same input. */
+  versus?: { id: string; params: Record<string, string | number> } | null;
 }
 
 /** Which maps the views show when a method is active. */

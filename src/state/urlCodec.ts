@@ -40,6 +40,10 @@ export function encodeState({ inputs, locked }: Shareable): string {
     p.set('method', inputs.method.id);
     for (const [k, val] of Object.entries(inputs.method.params)) p.set(`mp.${k}`, String(val));
   }
+  if (inputs.method.versus) {
+    p.set('vs', inputs.method.versus.id);
+    for (const [k, val] of Object.entries(inputs.method.versus.params)) p.set(`vp.${k}`, String(val));
+  }
   if (v.compare !== 'method') p.set('cmp', v.compare);
   p.set('head', String(v.head));
   p.set('mode', v.mode);
@@ -107,23 +111,35 @@ function decodeSrc(raw: string | null, msgs: string[]): string | null {
  */
 function decodeMethod(p: URLSearchParams, base: Inputs, msgs: string[]): Inputs['method'] {
   const id = p.get('method');
-  if (id === null) return base.method;
+  const vs = p.get('vs');
+  let versus: Inputs['method']['versus'] = null;
+  if (vs !== null) {
+    if (/^[a-z0-9]{1,16}$/.test(vs)) versus = { id: vs, params: decodeParams(p, 'vp.', msgs) };
+    else msgs.push(`link: vs="${vs.slice(0, 40)}" is not a method name; ignored`);
+  }
+  if (id === null) return versus ? { ...base.method, versus } : base.method;
   if (!/^[a-z0-9]{1,16}$/.test(id)) {
     msgs.push(`link: method="${id.slice(0, 40)}" is not a method name; using ${base.method.id}`);
     return base.method;
   }
+  const params = decodeParams(p, 'mp.', msgs);
+  return versus ? { id, params, versus } : { id, params };
+}
+
+/** Raw parameters under a prefix (`mp.` for the method, `vp.` for the one side by side). */
+function decodeParams(p: URLSearchParams, prefix: string, msgs: string[]): Record<string, string | number> {
   const params: Record<string, string | number> = {};
   let n = 0;
   for (const [k, v] of p) {
-    if (!k.startsWith('mp.')) continue;
-    const key = k.slice(3);
+    if (!k.startsWith(prefix)) continue;
+    const key = k.slice(prefix.length);
     if (!/^[A-Za-z]{1,24}$/.test(key) || v.length > 40 || ++n > 16) {
       msgs.push(`link: method parameter "${k.slice(0, 40)}" is not readable; ignored`);
       continue;
     }
     params[key] = v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
   }
-  return { id, params };
+  return params;
 }
 
 /**

@@ -94,6 +94,25 @@ describe('sparse attention in Chromium', () => {
     }
   });
 
+  it('two methods side by side: both maps, one table, and the second method in the link', async () => {
+    const { page, errors } = await openPage(env, '?v=1&h=8&kv=4&pattern=mixed&method=moba&mp.block=4&mp.topk=2&head=5');
+    await painted(page);
+    await sparseShown(page, 'MoBA');
+    await page.getByLabel('Side by side with', { exact: true }).selectOption('window');
+    await page.waitForSelector('[data-testid=sbs-table]', { timeout: 60_000 });
+    await page.waitForFunction(() => location.search.includes('vs=window'));
+    const cells = await page.$$eval('[data-testid=sbs-table] tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
+    expect(cells[0][0]).toBe('density, head 5');
+    // The MoBA column repeats the main table's numbers for head 5; the window's differ.
+    const main = await table(page);
+    expect(parseFloat(cells[0][1]!)).toBeCloseTo(main[5][0], 1);
+    expect(cells[0][2]).not.toBe(cells[0][1]);
+    expect(await page.locator('.side-by-side canvas.mini-map[data-painted]').count()).toBe(2);
+    await shot(page, 'sparse-side-by-side');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('MoBA without the causal mask says why and keeps the dense attention on screen', async () => {
     const { page, errors } = await openPage(env, '?v=1&h=4&kv=4&method=moba&causal=0');
     await painted(page);

@@ -7,6 +7,7 @@ import { CosineLine } from '../shared/CosineLine';
 import { fmtValue } from '../shared/format';
 import { REASON_COLORS, REASON_TEXT, rowCodes } from './blocks';
 import { SweepChart } from './SweepChart';
+import { SideBySide } from './SideBySide';
 
 const BINS = 20;
 
@@ -199,6 +200,7 @@ export function SparsePanel() {
           {s.ms.toFixed(0)} ms · kernel computed {((100 * s.computedPairs) / Math.max(1, densePairs)).toFixed(1)}% of the dense pairs
         </span>
       </header>
+      <SideBySide />
       {s.think ? <ThinkDetail s={s} head={h} onHead={(g) => setView({ head: g })} /> : <ReasonLegend s={s} />}
       <div className="sparse-body">
         <table className="stats-table sparse-table" data-testid="sparse-table" hidden={!!s.think}>
