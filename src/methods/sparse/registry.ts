@@ -5,6 +5,7 @@ import { windowSelect } from './window';
 import { flexPrefillSelect, type FlexResult } from './flexprefill';
 import { sparsedSchedule, sparsedSelect } from './sparsed';
 import { thinkPrune } from './think';
+import { saleSelect } from './sale';
 import { emptySelection, reasonCode } from './selection';
 import type { MethodDims, ParamSpec, Params, Verification } from '../types';
 import type { QKV, Tensor } from '../../core/tensor';
@@ -151,6 +152,28 @@ export const SPARSE_METHODS: SparseDescriptor[] = [
       const illustrative = [32, 64, 128].includes(b) ? [] : [`Block size ${b} is outside the official kernel's sizes (32, 64, 128): the selection follows the same rules, but the code would not run it.`];
       const { selection, overhead, ...flex } = r;
       return { selection, rule: null, overhead, illustrative, flex };
+    },
+  },
+  {
+    id: 'sale',
+    family: 'sparse',
+    label: 'SALE (4-bit estimation)',
+    summary: 'Centred queries and keys quantised to 4 bits estimate every logit; a block outside the sink and the local window is computed when some estimated weight, relative to the exact sink-and-local softmax, exceeds τ.',
+    citation: { paper: 'arXiv 2505.24179, "SALE: Low-bit Estimation for Efficient Sparse Attention in Long-context LLM Prefilling"', code: 'BirdChristopher/SALE @39d380c csrc/flash_attn/src/flash_fwd_int4_sparse_kernel_v2.h' },
+    verified: 'code',
+    params: [
+      { kind: 'int', key: 'bq', label: 'Query block rows', help: '64 in the code (it must be 64); smaller here for short texts', default: (d) => (d.N >= 512 ? 64 : Math.max(2, 2 ** Math.round(Math.log2(Math.max(1, d.N) / 8)))), choices: () => [2, 4, 8, 16, 32, 64] },
+      { kind: 'int', key: 'bk', label: 'Key block columns', help: '32 in the code', default: (d) => (d.N >= 512 ? 32 : Math.max(1, 2 ** Math.round(Math.log2(Math.max(1, d.N) / 16)))), choices: () => [1, 2, 4, 8, 16, 32] },
+      { kind: 'number', key: 'tau', label: 'τ (relative score threshold)', help: 'README example 0.004; calibration starts at 0.008; below 1e−5 the head is dense', default: 0.004, min: 0, max: 0.5, step: 0.001 },
+    ],
+    select: (x, p) => {
+      causalOnly('SALE', x.causal);
+      const bq = Number(p.bq);
+      const bk = Number(p.bk);
+      const r = saleSelect(x, { bq, bk, tau: Number(p.tau) });
+      const illustrative = ['The local window is the spec\'s simplified range (the key blocks covering one query block back and its own; the kernel widens it to whole segments) [U-simplified, ALGORITHMS.md §7].'];
+      if (bq !== 64 || bk !== 32) illustrative.push(`Blocks of ${bq} × ${bk} instead of the code's 64 × 32 (and a local window of ${2 * bq} keys instead of 128), for short texts.`);
+      return { selection: r.selection, rule: null, overhead: r.overhead, illustrative };
     },
   },
   {

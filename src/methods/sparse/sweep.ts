@@ -31,6 +31,8 @@ function plan(id: string, N: number, block: number): { param: string; label: str
       return { param: 'topk', label: 'top-k', values: upto(nb) };
     case 'flexprefill':
       return { param: 'gamma', label: 'γ', values: [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99] };
+    case 'sale':
+      return { param: 'tau', label: 'τ', values: [0.5, 0.1, 0.05, 0.02, 0.01, 0.004, 0.001, 0.0002] };
     case 'sparsed':
       return { param: 'select', label: 'ρ', values: [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9] };
     case 'window':

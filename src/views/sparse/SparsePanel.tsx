@@ -179,6 +179,7 @@ export function SparsePanel() {
   const head = useQk((s) => s.view.head);
   const sel = useQk((s) => s.selection);
   const setView = useQk((s) => s.setView);
+  const hoverHead = useQk((s) => s.hoverHead);
   if (!sparseActive(result)) return null;
   const s = result.sparse;
   const m = s.metrics;
@@ -216,7 +217,7 @@ export function SparsePanel() {
           </thead>
           <tbody>
             {Array.from({ length: result.H }, (_, g) => (
-              <tr key={g} className={g === h ? 'selected' : ''} onClick={() => setView({ head: g })} aria-selected={g === h}>
+              <tr key={g} className={g === h ? 'selected' : ''} onClick={() => setView({ head: g })} onPointerEnter={() => hoverHead(g)} onPointerLeave={() => hoverHead(null)} aria-selected={g === h}>
                 <td>{g}</td>
                 <td className="num">{(100 * m.density[g]).toFixed(1)}%</td>
                 <td className="num">{m.recallMean[g].toFixed(3)}</td>
