@@ -6,6 +6,7 @@ import { flexPrefillSelect, type FlexResult } from './flexprefill';
 import { sparsedSchedule, sparsedSelect } from './sparsed';
 import { thinkPrune } from './think';
 import { saleSelect } from './sale';
+import { nalaAttention } from './nalaformer';
 import { emptySelection, reasonCode } from './selection';
 import type { MethodDims, ParamSpec, Params, Verification } from '../types';
 import type { QKV, Tensor } from '../../core/tensor';
@@ -29,6 +30,10 @@ export interface SparsePlan {
    * attention is dense attention on these keys and values `[H, N, ·]`, not a block selection.
    */
   denseInputs?: { k: Tensor; v: Tensor };
+  /** Attention the method computes itself (linear attention): its weights `[H, N, N]` and outputs. */
+  direct?: { weights: Float32Array; output: Float32Array };
+  /** The method keeps every key: no block grid to draw. */
+  gridless?: boolean;
   /** ThinK: channel scores `[H, d]`, the pruned channels per head and the key-cache saving. */
   think?: { scores: Float32Array; pruned: number[][]; cacheSaving: number; lambda: number; recent: number; obs: number };
   /** SparseD: the generation region, the keep counts and the step schedule. */
@@ -221,7 +226,31 @@ export const SPARSE_METHODS: SparseDescriptor[] = [
       // Every key is kept: one block over the whole map, so the grid does not pretend to select.
       const selection = emptySelection(H, N, N, N, N);
       selection.codes.fill(reasonCode('forced'));
-      return { selection, rule: null, overhead: r.overhead, illustrative: [], denseInputs: { k: r.k, v: r.v }, think: { scores: r.scores, pruned: r.pruned, cacheSaving: r.cacheSaving, lambda, recent, obs } };
+      return { selection, rule: null, overhead: r.overhead, illustrative: [], gridless: true, denseInputs: { k: r.k, v: r.v }, think: { scores: r.scores, pruned: r.pruned, cacheSaving: r.cacheSaving, lambda, recent, obs } };
+    },
+  },
+  {
+    id: 'nalaformer',
+    family: 'sparse',
+    label: 'NaLaFormer (norm-aware linear attention)',
+    summary: 'Linear attention whose query features are powered by a norm-dependent exponent (spikier for longer queries) and whose features keep only same-sign channel products; compared here with softmax attention.',
+    citation: { paper: 'Meng et al., "NaLaFormer: Norm-Aware Linear Attention", arXiv 2506.21137', code: 'ZacharyMeng/NaLaFormer @1f1c10a NaLaformer/NALA.py' },
+    verified: 'code',
+    params: [],
+    select: (x) => {
+      if (x.causal) throw new Error('NaLaFormer is the non-causal attention of a vision backbone (its causal variants are unverified); switch the causal mask off');
+      const [H, N, d] = x.q.shape;
+      const selection = emptySelection(H, N, N, N, N);
+      selection.codes.fill(reasonCode('forced'));
+      const direct = nalaAttention(x);
+      return {
+        selection,
+        rule: null,
+        gridless: true,
+        direct,
+        overhead: H * N * 2 * d * 4,
+        illustrative: ["The no-RoPE view: the code's numerator uses 2-D RoPE features (so its weights can be negative and need not sum to 1); that view, LePE and the output gate are not drawn here."],
+      };
     },
   },
   {

@@ -38,12 +38,19 @@ export async function runSparse(id: string, input: QKV & { causal?: boolean; sca
   const { params, messages } = sparseParams(m, input, given, opts.strict ?? false);
   const plan = m.select({ q: input.q, k: input.k, v: input.v, causal }, params);
   const inputs = { q: input.q, k: plan.attentionKeys ?? input.k, v: input.v };
-  const run = plan.denseInputs
+  const run = plan.direct
+    ? Promise.resolve({ ...plan.direct, pairs: -1, computed: -1 })
+    : plan.denseInputs
     ? dense({ q: input.q, ...plan.denseInputs }, { causal, scale }).then((r) => ({ ...r, pairs: -1, computed: -1 }))
     : attend(inputs, { causal, scale }, plan.selection, plan.rule);
   const [sparse, ref] = await Promise.all([run, opts.reference ?? dense({ q: input.q, k: input.k, v: input.v }, { causal, scale })]);
   const allowed = allowedBy(plan.selection, plan.rule, causal);
   const metrics = sparseMetrics({ allowed, H, Nq, Nk, d, dv, causal, denseWeights: ref.weights, output: sparse.output, denseOutput: ref.output, overhead: plan.overhead });
+  if (plan.direct) {
+    // Linear attention: 4·d per pair for the 2d-wide feature dot product and the value sum.
+    metrics.flops.attention = 2 * (2 * d + dv) * (metrics.flops.dense / (2 * (d + dv)));
+    sparse.pairs = sparse.computed = metrics.flops.dense / (2 * (d + dv));
+  }
   if (plan.think) {
     // Every pair is kept; a key outside the recent window costs only its kept channels in q·k.
     const firstRecent = Math.max(0, Nk - plan.think.recent);

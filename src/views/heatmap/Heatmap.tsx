@@ -80,7 +80,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
     // the blocks the active query row chose filled (per query for MoBA-style methods).
     const st = store.getState();
     const r = st.derived.result;
-    if (sparseActive(r) && !r.sparse.think) {
+    if (sparseActive(r) && !r.sparse.gridless) {
       const h = Math.min(st.view.head, r.H - 1);
       const s = r.sparse.selection;
       const active = cell && cell.q < r.N ? { i: cell.q, codes: rowCodes(s, h, cell.q), block: s.block, lastKey: r.causal ? cell.q + r.Nk - r.N : r.Nk - 1 } : null;

@@ -24,7 +24,7 @@ function MiniMap({ r, s, h, cmap }: { r: ViewResult; s: SparseView; h: number; c
     const spec = mapSpec({ ...r, weights: s.weights, scores: null }, h, 'weights', cmap, 'head');
     paintMap(ctx, spec, { r0: 0, r1: r.N, c0: 0, c1: r.Nk }, { x: 0, y: 0, w: SIZE, h: SIZE }, dpr, scratch.current);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    if (!s.think) drawBlocks(ctx, blockRects(s.selection, h), REASONS, null, r.N, r.Nk, SIZE, IDENTITY);
+    if (!s.gridless) drawBlocks(ctx, blockRects(s.selection, h), REASONS, null, r.N, r.Nk, SIZE, IDENTITY);
     c.dataset.painted = String(Number(c.dataset.painted ?? 0) + 1);
   }, [r, s, h, cmap]);
   return <canvas ref={ref} className="mini-map" style={{ width: SIZE, height: SIZE }} aria-label={`${methodName(s)}, head ${h}`} />;

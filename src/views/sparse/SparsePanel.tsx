@@ -202,9 +202,15 @@ export function SparsePanel() {
         </span>
       </header>
       <SideBySide />
-      {s.think ? <ThinkDetail s={s} head={h} onHead={(g) => setView({ head: g })} /> : <ReasonLegend s={s} />}
+      {s.think ? <ThinkDetail s={s} head={h} onHead={(g) => setView({ head: g })} /> : s.direct ? (
+        <p className="small" data-testid="linear-detail">
+          Linear attention against softmax attention on the same queries and keys: the maps are NaLaFormer&apos;s implicit weights φ<sub>q</sub>(q)·φ<sub>k</sub>(k) over their row sum (switch to dense and difference above the heatmap); the output error below is against softmax attention. Every key is kept.
+        </p>
+      ) : (
+        <ReasonLegend s={s} />
+      )}
       <div className="sparse-body">
-        <table className="stats-table sparse-table" data-testid="sparse-table" hidden={!!s.think}>
+        <table className="stats-table sparse-table" data-testid="sparse-table" hidden={!!s.gridless}>
           <thead>
             <tr>
               <th>head</th>
