@@ -50,6 +50,7 @@ export async function makeSparseStore(opts: SparseStoryOptions): Promise<QkStore
   );
   const curves = await sweepMethods({ ...x, causal }, dense.weights, { [method.id]: method.params });
   const sparse = Object.assign(run, { label: desc.label, verified: desc.verified, citation: desc.citation, ms: performance.now() - t0 });
-  st.setDerived({ status: 'done', error: null, result: { ...r, key: `${r.key}|sparse:${method.id}`, sparse }, sweep: { key: 'story', curves } });
+  const key = `${r.key}|sparse:${method.id}`;
+  st.setDerived({ status: 'done', error: null, result: { ...r, key, sparse }, sweep: { key: `${key}|story`, curves } });
   return store;
 }

@@ -16,7 +16,8 @@ export function SweepChart() {
   const result = useQk((s) => s.derived.result);
   const method = useQk((s) => s.method);
   if (!sparseActive(result)) return null;
-  if (!sweep) return <p className="muted small">Sweeping every sparse method on this input…</p>;
+  // A sweep of an earlier input stays in the store until the new one is done: never show it here.
+  if (!sweep || !sweep.key.startsWith(`${result.key}|`)) return <p className="muted small">Sweeping every sparse method on this input…</p>;
   const pts = sweep.curves.flatMap((c) => c.points);
   const yLo = Math.max(0, Math.min(0.9, Math.floor(10 * Math.min(...pts.map((p) => p.recall))) / 10));
   const x = (d: number) => M.l + d * (W - M.l - M.r);
