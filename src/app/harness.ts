@@ -20,6 +20,7 @@ import { blockSparseAttention } from '../compute/blockSparse';
 import { mobaSelect } from '../methods/sparse/moba';
 import { windowSelect } from '../methods/sparse/window';
 import { flexPrefillSelect } from '../methods/sparse/flexprefill';
+import { runSparse } from '../methods/sparse/run';
 import { mulberry32 } from '../core/prng';
 
 const median = (xs: number[]) => {
@@ -117,6 +118,33 @@ const harness = {
     const r = await runAttention({ inputs: { q, k, v }, options: { causal: true }, backend, want: { weights: true, output: true }, sparse: { rowsPer: sel.rowsPer, nRows: sel.nRows, block: sel.block, nkb: sel.nkb, codes: sel.codes, rule } });
     const selected = Array.from({ length: c.H }, (_, h) => Array.from({ length: sel.nRows }, (_, i) => Array.from({ length: sel.nkb }, (_, J) => J).filter((J) => sel.codes[(h * sel.nRows + i) * sel.nkb + J] !== 0)));
     return { backend: r.backend, leaked: liveTensors() - before, selected, weights: Array.from(r.weights!), output: Array.from(r.output!) };
+  },
+  /**
+   * Any sparse method of the registry on one backend through the engine (selection in plain
+   * TypeScript, block-sparse or dense attention on the backend), for the SparseD, SALE and ThinK
+   * goldens: the weights and outputs, and every backend that computed a part.
+   */
+  async sparseMethodCase(id: string, c: { params: Record<string, unknown>; causal: boolean; H: number; Hkv: number; N: number; d: number; dv: number; q: number[]; k: number[]; v: number[] }, backend: BackendName) {
+    const x = { q: { shape: [c.H, c.N, c.d], data: Float32Array.from(c.q) }, k: { shape: [c.Hkv, c.N, c.d], data: Float32Array.from(c.k) }, v: { shape: [c.Hkv, c.N, c.dv], data: Float32Array.from(c.v) } };
+    const used = new Set<string>();
+    const before = liveTensors();
+    const r = await runSparse(
+      id,
+      { ...x, causal: c.causal },
+      c.params,
+      async (inputs, o, sel, rule) => {
+        const e = await runAttention({ inputs, options: o, backend, want: { weights: true, output: true }, sparse: { rowsPer: sel.rowsPer, nRows: sel.nRows, block: sel.block, nkb: sel.nkb, codes: sel.codes, rule } });
+        used.add(e.backend);
+        return { weights: e.weights!, output: e.output!, pairs: e.sparse!.pairs, computed: e.sparse!.computed };
+      },
+      async (inputs, o) => {
+        const e = await runAttention({ inputs, options: o, backend, want: { weights: true, output: true } });
+        used.add(e.backend);
+        return { weights: e.weights!, output: e.output! };
+      },
+      { strict: true },
+    );
+    return { backends: [...used], leaked: liveTensors() - before, weights: Array.from(r.weights), output: Array.from(r.output) };
   },
   /** Dense attention at N = 300 (several query blocks) on one backend against the plain-JS loop: max errors. */
   async blockedVsReference(backend: BackendName) {

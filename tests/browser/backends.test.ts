@@ -3,6 +3,8 @@ import { golden, maxAbsDiff, maxRelDiff } from '../unit/goldens';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** A golden file of tests/golden. */
+const goldenFile = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'golden', name), 'utf8'));
 /** Sparse goldens (scripts/make_sparse_goldens.py). */
 const sparse: { cases: { name: string; method: string; params: Record<string, number | boolean>; H: number; Hkv: number; N: number; d: number; dv: number; q: number[]; k: number[]; v: number[]; selected: number[][][] | null; weights: number[]; output: number[] }[] } = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'golden', 'sparse.json'), 'utf8'),
@@ -83,6 +85,23 @@ describe.each(['webgpu', 'webgl', 'wasm', 'cpu'] as const)('%s backend in Chromi
       if (c.selected) expect(r.selected, `${c.name} selections`).toEqual(c.selected);
       expect(maxAbsDiff(r.weights, c.weights), `${c.name} weights`).toBeLessThanOrEqual(1e-4);
       expect(maxAbsDiff(r.output, c.output), `${c.name} output`).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it('runs the SparseD, SALE and ThinK goldens through the engine within 1e-4', async () => {
+    const sets: [string, { cases: { name: string; params: Record<string, unknown>; H: number; Hkv: number; N: number; d: number; dv: number; q: number[]; k: number[]; v: number[]; weights: number[]; output: number[] }[] }, boolean, (p: Record<string, unknown>) => Record<string, unknown>][] = [
+      ['sparsed', goldenFile('sparsed.json'), false, (p) => ({ block: p.block, select: p.select, gen: p.nGen })],
+      ['sale', goldenFile('sale.json'), true, (p) => p],
+      ['think', goldenFile('think.json'), true, (p) => p],
+    ];
+    for (const [id, g, causal, params] of sets) {
+      for (const c of g.cases) {
+        const r = await page.evaluate(([i, cc, b]) => window.qkHarness.sparseMethodCase(i, cc, b), [id, { ...c, causal, params: params(c.params) }, backend] as const);
+        if (!allowMissing) expect(r.backends, `${c.name} ran on ${r.backends}`).toEqual([backend]);
+        expect(r.leaked, `${c.name} leaked tensors`).toBe(0);
+        expect(maxAbsDiff(r.weights, c.weights), `${id} ${c.name} weights`).toBeLessThanOrEqual(1e-4);
+        expect(maxAbsDiff(r.output, c.output), `${id} ${c.name} output`).toBeLessThanOrEqual(1e-4);
+      }
     }
   });
 
