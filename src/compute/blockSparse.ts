@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { attentionDims, type QKV } from '../core/tensor';
 import { kvHeadOf } from '../core/headMap';
 import type { AttentionOptions } from '../core/referenceAttention';
-import type { BlockSelection, TokenRule } from '../core/blockSelection';
+import { allowedBy, type BlockSelection, type TokenRule } from '../core/blockSelection';
 
 /**
  * A sparse pattern as the kernel takes it: the selected key blocks per head and query row
@@ -54,15 +54,7 @@ export async function blockSparseAttention(inputs: QKV, options: AttentionOption
   if (nRows !== Math.ceil(Nq / rowsPer) || nkb !== Math.ceil(Nk / block)) throw new Error(`sparse geometry ${nRows}×${nkb} does not fit ${Nq} queries × ${Nk} keys in rows of ${rowsPer} and blocks of ${block}`);
   const tile = Math.max(1, spec.tile ?? (rowsPer > 1 ? rowsPer : block));
   const off = Nk - Nq;
-  const allowed = (h: number, i: number, j: number): boolean => {
-    if (j >= Nk || (causal && j > i + off)) return false;
-    if (codes[(h * nRows + Math.floor(i / rowsPer)) * nkb + Math.floor(j / block)] === 0) return false;
-    if (rule && (rule.window !== undefined || rule.sinks !== undefined)) {
-      const qi = i + off;
-      return (rule.sinks !== undefined && j < rule.sinks) || (rule.window !== undefined && qi - j >= 0 && qi - j < rule.window);
-    }
-    return true;
-  };
+  const allowed = allowedBy({ ...spec, Nq, Nk }, rule, causal);
 
   // Tiles and the union of the key blocks their rows selected.
   const tiles: Tile[] = [];

@@ -39,3 +39,23 @@ export interface TokenRule {
   /** The first `sinks` keys are always allowed. */
   sinks?: number;
 }
+
+/**
+ * Whether query `i` of head `h` may attend to key `j`: its key block is selected for the
+ * query's row, the token rule allows the pair, and (when causal) `j ≤ i + (Nk − Nq)` (§0.3).
+ */
+export function allowedBy(sel: Pick<BlockSelection, 'Nq' | 'Nk' | 'nRows' | 'nkb' | 'rowsPer' | 'block' | 'codes'>, rule: TokenRule | null, causal: boolean): (h: number, i: number, j: number) => boolean {
+  const { nRows, nkb, rowsPer, block, codes, Nq, Nk } = sel;
+  const off = Nk - Nq;
+  return (h, i, j) => {
+    if (j >= Nk || (causal && j > i + off)) return false;
+    if (codes[(h * nRows + Math.floor(i / rowsPer)) * nkb + Math.floor(j / block)] === 0) return false;
+    if (rule) {
+      const qi = i + off;
+      const inSink = rule.sinks !== undefined && j < rule.sinks;
+      const inWindow = rule.window !== undefined && qi - j < rule.window && qi - j >= 0;
+      if (rule.window !== undefined || rule.sinks !== undefined) return inSink || inWindow;
+    }
+    return true;
+  };
+}

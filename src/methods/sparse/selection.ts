@@ -3,9 +3,10 @@
  * which key blocks each query row (or query block) may attend to, and why each was chosen.
  */
 
+import { allowedBy } from '../../core/blockSelection';
 import type { BlockSelection, TokenRule } from '../../core/blockSelection';
 
-export { REASONS, reasonCode, reasonOf, type Reason, type BlockSelection, type TokenRule } from '../../core/blockSelection';
+export { REASONS, reasonCode, reasonOf, allowedBy, type Reason, type BlockSelection, type TokenRule } from '../../core/blockSelection';
 
 /** `ceil(n / b)` blocks of size `b` (§0.4). */
 export function blockCount(n: number, b: number): number {
@@ -17,26 +18,6 @@ export function emptySelection(H: number, Nq: number, Nk: number, rowsPer: numbe
   const nRows = blockCount(Nq, rowsPer);
   const nkb = blockCount(Nk, block);
   return { H, Nq, Nk, rowsPer, nRows, block, nkb, codes: new Uint8Array(H * nRows * nkb) };
-}
-
-/**
- * Whether query `i` of head `h` may attend to key `j`: its key block is selected for the
- * query's row, the token rule allows the pair, and (when causal) `j ≤ i + (Nk − Nq)` (§0.3).
- */
-export function allowedBy(sel: BlockSelection, rule: TokenRule | null, causal: boolean): (h: number, i: number, j: number) => boolean {
-  const { nRows, nkb, rowsPer, block, codes, Nq, Nk } = sel;
-  const off = Nk - Nq;
-  return (h, i, j) => {
-    if (causal && j > i + off) return false;
-    if (codes[(h * nRows + Math.floor(i / rowsPer)) * nkb + Math.floor(j / block)] === 0) return false;
-    if (rule) {
-      const qi = i + off;
-      const inSink = rule.sinks !== undefined && j < rule.sinks;
-      const inWindow = rule.window !== undefined && qi - j < rule.window && qi - j >= 0;
-      if (rule.window !== undefined || rule.sinks !== undefined) return inSink || inWindow;
-    }
-    return true;
-  };
 }
 
 /** The token mask `[H, Nq, Nk]` of a selection (1 = allowed), for small maps and tests. */
