@@ -1,12 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { blockSparseAttention, type SparseSpec } from '../../src/compute/blockSparse';
 import { mobaSelect } from '../../src/methods/sparse/moba';
-import { windowSelect } from '../../src/methods/sparse/window';
-import { flexPrefillSelect } from '../../src/methods/sparse/flexprefill';
+import { G, run } from './sparseGolden';
 import { allowedBy, emptySelection, type BlockSelection, type TokenRule } from '../../src/methods/sparse/selection';
 import { referenceAttention } from '../../src/core/referenceAttention';
 import { syntheticQKV } from '../../src/core/synthetic';
@@ -16,9 +13,6 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const G = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'golden', 'sparse.json'), 'utf8')) as {
-  cases: { name: string; method: string; params: Record<string, number | boolean>; H: number; Hkv: number; N: number; d: number; dv: number; q: number[]; k: number[]; v: number[]; routing_keys: number[] | null; weights: number[]; output: number[] }[];
-};
 
 const specOf = (s: BlockSelection, rule: TokenRule | null, tile?: number): SparseSpec => ({ rowsPer: s.rowsPer, nRows: s.nRows, block: s.block, nkb: s.nkb, codes: s.codes, rule, tile });
 
@@ -26,23 +20,10 @@ describe('block-sparse kernel on the tfjs cpu backend', () => {
   for (const c of G.cases) {
     it(`${c.name}: weights and outputs match PyTorch within 1e-5, no tensor left behind`, async () => {
       const q = { shape: [c.H, c.N, c.d], data: Float32Array.from(c.q) };
-      const k = { shape: [c.Hkv, c.N, c.d], data: Float32Array.from(c.k) };
       const v = { shape: [c.Hkv, c.N, c.dv], data: Float32Array.from(c.v) };
-      let sel: BlockSelection;
-      let rule: TokenRule | null = null;
-      let kAttn = k;
-      if (c.method === 'window') ({ selection: sel, rule } = windowSelect(c.H, c.N, { window: c.params.window as number, sinks: c.params.sinks as number, block: 4 }));
-      else if (c.method === 'flexprefill') {
-        const p = c.params as Record<string, never>;
-        sel = flexPrefillSelect({ q, k }, { block: p.block, gamma: p.gamma, tau: p.tau, minBudget: p.minBudget, maxBudget: p.maxBudget ?? null, divisor: p.divisor, js: p.jsIntent ? 'intent' : 'faithful' }).selection;
-      }
-      else {
-        const m = mobaSelect({ q, k }, { block: c.params.block as number, topk: c.params.topk as number, convWidth: c.params.convWidth as number | undefined });
-        sel = m.selection;
-        if (c.params.convInAttention) kAttn = { shape: k.shape, data: Float32Array.from(m.routingKeys) };
-      }
+      const { sel, rule, attnK } = run(c);
       const before = tf.memory().numTensors;
-      const r = await blockSparseAttention({ q, k: kAttn, v }, { causal: true }, specOf(sel, rule), true);
+      const r = await blockSparseAttention({ q, k: attnK, v }, { causal: true }, specOf(sel, rule), true);
       expect(tf.memory().numTensors).toBe(before);
       expect(maxAbsDiff(r.weights!, c.weights)).toBeLessThanOrEqual(1e-5);
       expect(maxAbsDiff(r.output, c.output)).toBeLessThanOrEqual(1e-5);
