@@ -1,9 +1,9 @@
 // Shared by the browser tests, the benchmark and the screenshot script: serve the built app
 // and drive Debian's Chromium with playwright-core (no browser download).
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { basename, extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.QK_CHROMIUM || '/usr/bin/chromium';
@@ -30,6 +30,42 @@ export const CHROMIUM_ARGS = [
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.json': 'application/json', '.map': 'application/json', '.png': 'image/png' };
 
 /**
+ * Files whose name starts with this are sent in SLOW_PARTS parts, SLOW_GAP_MS apart, so that a
+ * test sees a download in progress whatever the machine's speed (network emulation in Chromium
+ * proved unreliable for this: on one machine a throttled 4 MiB fetch showed only two updates).
+ */
+export const SLOW_PREFIX = 'slow-';
+const SLOW_PARTS = 16;
+const SLOW_GAP_MS = 150;
+let slowGate = Promise.resolve();
+
+/**
+ * Holds back the body of every slow- file until the returned function is called, so a test
+ * can let the page finish starting up first (a busy page shows fewer progress updates).
+ */
+export function holdSlowFiles() {
+  let release;
+  slowGate = new Promise((r) => (release = r));
+  return () => release();
+}
+
+async function sendSlowly(file, size, res) {
+  const data = readFileSync(file);
+  await slowGate;
+  const part = Math.ceil(size / SLOW_PARTS);
+  let at = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    const end = Math.min(size, at + part);
+    res.write(data.subarray(at, end));
+    at = end;
+    if (at < size) setTimeout(next, SLOW_GAP_MS);
+    else res.end();
+  };
+  next();
+}
+
+/**
  * Serves `dist/` (built beforehand) on a free loopback port, as any plain static server would
  * (no on-the-fly compression, which would make load times depend on this machine's CPU).
  */
@@ -43,8 +79,10 @@ export async function serveDist(root = process.cwd()) {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': statSync(file).size, 'cache-control': 'no-cache' });
-    createReadStream(file).pipe(res);
+    const size = statSync(file).size;
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-cache' });
+    if (basename(file).startsWith(SLOW_PREFIX)) void sendSlowly(file, size, res);
+    else createReadStream(file).pipe(res);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${server.address().port}/`;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error plain ESM helper shared with the scripts
-import { launch, serveDist } from '../../scripts/lib/browser.mjs';
+import { holdSlowFiles as holdSlow, launch, serveDist } from '../../scripts/lib/browser.mjs';
 import type { BrowserContext, Page } from 'playwright-core';
 
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -26,6 +26,9 @@ export async function startEnv(): Promise<Env> {
     },
   };
 }
+
+/** Holds back the body of the test server's slow- files until the returned function is called. */
+export const holdSlowFiles = holdSlow as () => () => void;
 
 /** Opens a page and collects console errors and page errors. */
 export async function openPage(env: Env, path: string): Promise<{ page: Page; errors: string[] }> {
