@@ -11,6 +11,8 @@ export interface MethodDims {
   dv: number;
   /** Number of step inputs available (DGQA); 1 when the source has a single input. */
   steps: number;
+  /** The token grid of a video-like source (frames × height × width), when it has one. */
+  grid?: { T: number; Hp: number; Wp: number };
 }
 
 /** One parameter of a method, from which the UI builds its control and the codec validates links. */

@@ -1,6 +1,6 @@
-import { allowedBy } from './selection';
 import { blockCount } from './selection';
-import { SPARSE_METHODS, sparseParams } from './registry';
+import { planAllowed, SPARSE_METHODS, sparseParams } from './registry';
+import type { VideoGrid } from './videoGrid';
 import type { QKV } from '../../core/tensor';
 
 /** One point of a sweep: the parameter value, the mean density and the mean mass kept over heads. */
@@ -35,6 +35,12 @@ function plan(id: string, N: number, block: number): { param: string; label: str
       return { param: 'tau', label: 'τ', values: [0.5, 0.1, 0.05, 0.02, 0.01, 0.004, 0.001, 0.0002] };
     case 'sparsed':
       return { param: 'select', label: 'ρ', values: [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9] };
+    case 'vmoba':
+      return { param: 'tau', label: 'τ', values: [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99] };
+    case 'draft':
+      return { param: 'sparsity', label: 'σ', values: [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98] };
+    case 'tokenselect':
+      return { param: 'topk', label: 'k', values: [...new Set([1 / 32, 1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2, 3 / 4].map((f) => Math.max(1, Math.round(f * N))))] };
     case 'window':
       return { param: 'window', label: 'window', values: [...new Set([1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2, 3 / 4, 1].map((f) => Math.max(1, Math.round(f * N))))] };
     default:
@@ -70,22 +76,28 @@ function densityRecall(allowed: (h: number, i: number, j: number) => boolean, H:
  * at equal cost. Only selections and the dense weights are needed (no sparse attention).
  * `yieldEvery` lets a caller keep the page responsive between points.
  */
-export async function sweepMethods(x: QKV & { causal: boolean }, dense: Float32Array, given: Record<string, Record<string, unknown>> = {}, pause: () => Promise<void> = async () => undefined): Promise<SweepCurve[]> {
+export async function sweepMethods(x: QKV & { causal: boolean; grid?: VideoGrid }, dense: Float32Array, given: Record<string, Record<string, unknown>> = {}, pause: () => Promise<void> = async () => undefined): Promise<SweepCurve[]> {
   const [H, N] = x.q.shape;
   const curves: SweepCurve[] = [];
   for (const m of SPARSE_METHODS) {
-    if (x.causal === (m.id === 'sparsed')) continue; // SparseD is bidirectional; the others causal prefill
+    const mask = m.mask ?? 'causal';
+    if (mask !== 'either' && x.causal !== (mask === 'causal')) continue; // each method on the mask it is defined for
     const base = sparseParams(m, x, given[m.id] ?? {}, false).params;
     const p = plan(m.id, N, Number(base.block ?? 1));
     if (!p) continue;
     const points: SweepPoint[] = [];
     for (const value of p.values) {
       const params = { ...base, [p.param]: value };
-      const s = m.select(x, params);
-      points.push({ value, ...densityRecall(allowedBy(s.selection, s.rule, x.causal), H, N, x.causal, dense) });
+      let s;
+      try {
+        s = m.select(x, params);
+      } catch {
+        break; // the input does not fit this method (e.g. no grid for VMoBA): no curve
+      }
+      points.push({ value, ...densityRecall(planAllowed(s, x.causal), H, N, x.causal, dense) });
       await pause();
     }
-    curves.push({ id: m.id, label: m.label.split(' (')[0], param: p.param, paramLabel: p.label, points });
+    if (points.length) curves.push({ id: m.id, label: m.label.split(' (')[0], param: p.param, paramLabel: p.label, points });
   }
   return curves;
 }
