@@ -119,18 +119,22 @@ export async function runMethod(id: string, input: import('./methods/types').Met
 }
 
 /**
- * Runs a sparse-attention method (`SPARSE_METHODS`: MoBA, FlashMoBA, sliding window + sinks;
- * ALGORITHMS.md §4, §12.7) on `q [H, N, d]`, `k`, `v [Hkv, N, ·]` (causal prefill): the
- * selection with the reason of every block, the block-sparse attention over it (computed by a
- * kernel that skips unselected blocks), the dense reference, and density, recall, output
- * error and FLOPs (§0.7).
+ * Runs a sparse-attention method (`SPARSE_METHODS`: MoBA, FlashMoBA, FlexPrefill, SALE, SparseD,
+ * ThinK, NaLaFormer, VMoBA, DraftAttention, TokenSelect, sliding window + sinks; ALGORITHMS.md
+ * §4–§10, §12.3, §12.4, §12.7) on `q [H, N, d]`, `k`, `v [Hkv, N, ·]`: the selection with the
+ * reason of every block, the block-sparse attention over it (computed by a kernel that skips
+ * unselected blocks), the dense reference, and density, recall, output error and FLOPs (§0.7).
+ * `causal` defaults to true; the video methods (VMoBA, DraftAttention) need `causal: false` and
+ * read the tokens as the `grid` (frames × height × width, or their `frames`/`height`/`width`
+ * parameters). For VMoBA and DraftAttention `selection` is in their permuted token order
+ * (`perm[p]` = the original token at position p); weights and outputs are in the original order.
  *
  * @example
  * const r = await runSparseMethod('moba', { q, k, v }, { block: 64, topk: 3 });
  * r.selection.codes; // [H, N, nb] per query: 0 = not chosen, else a reason code (forced, topk, …)
  * r.metrics.density; r.metrics.recallMean; r.metrics.relFrob; r.metrics.flops
  */
-export async function runSparseMethod(id: string, input: QKV & { causal?: boolean; scale?: number | null }, params: Record<string, unknown> = {}, opts: RunMethodOptions = {}): Promise<import('./methods/sparse/run').SparseRun> {
+export async function runSparseMethod(id: string, input: QKV & { causal?: boolean; scale?: number | null; grid?: { T: number; Hp: number; Wp: number } }, params: Record<string, unknown> = {}, opts: RunMethodOptions = {}): Promise<import('./methods/sparse/run').SparseRun> {
   const [{ runAttention }, { runSparse }] = await Promise.all([import('./compute/engine'), import('./methods/sparse/run')]);
   const backend = opts.backend ?? (inBrowser() ? 'auto' : 'cpu');
   return runSparse(

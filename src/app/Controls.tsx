@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { PATTERNS, PATTERN_INFO, type Pattern } from '../core/synthetic';
+import { PATTERNS, PATTERN_INFO, VIDEO_PATTERNS, VIDEO_PATTERN_INFO, type Pattern } from '../core/synthetic';
 import { SEQUENTIAL_MAPS, type SequentialMap } from '../core/colormap';
 import { useQk } from '../state/react';
 import { LIMITS } from '../state/defaults';
@@ -40,6 +40,27 @@ export function Controls() {
       <SourcePanel />
       {layer ? null : (
         <>
+      {source.kind === 'video' ? (
+        <>
+          <h2>Synthetic video (frames × height × width)</h2>
+          <p className="help">
+            Tokens of a video latent grid, flattened frame by frame. Heads cycle through: {VIDEO_PATTERNS.map((p, i) => `${i ? '; ' : ''}${p}: ${VIDEO_PATTERN_INFO[p]}`).join('')}. For VMoBA and DraftAttention.
+          </p>
+          <div className="row3">
+            {(['T', 'Hp', 'Wp'] as const).map((key) => (
+              <NumberField
+                key={key}
+                label={key === 'T' ? 'Frames' : key === 'Hp' ? 'Height' : 'Width'}
+                value={source.grid[key]}
+                min={1}
+                max={64}
+                onChange={(v) => setSource({ grid: { ...source.grid, [key]: Math.max(1, Math.min(64, Math.trunc(v ?? 1))) } })}
+              />
+            ))}
+          </div>
+        </>
+      ) : (
+        <>
       <h2>Synthetic teaching example</h2>
       <div className="ctl">
         <label htmlFor="qk-text">Text (split into words and punctuation)</label>
@@ -52,6 +73,8 @@ export function Controls() {
         onChange={(pattern) => setSource({ pattern })}
         help={PATTERN_INFO[source.pattern].sentence}
       />
+        </>
+      )}
       <div className="row2">
         <Select
           label="Heads"

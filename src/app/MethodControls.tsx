@@ -2,6 +2,7 @@ import { METHODS, getMethod } from '../methods/registry';
 import { SPARSE_METHODS, getSparseMethod } from '../methods/sparse/registry';
 import { choicesOf, defaultOf, normalizeParams, rangeOf } from '../methods/params';
 import type { MethodDims, ParamSpec, ParamValue } from '../methods/types';
+import { partitionOfLayer } from '../methods/sparse/vmoba';
 import { useQk } from '../state/react';
 import { importedLayer, sourceShape } from '../state/store';
 import { useShallow } from 'zustand/react/shallow';
@@ -23,6 +24,18 @@ function ParamControl({ spec, value, dims, onChange }: { spec: ParamSpec; value:
   return <NumberField label={spec.label} value={Number(value)} min={lo} max={hi} onChange={(v) => onChange(Math.trunc(v ?? Number(defaultOf(spec, dims))))} />;
 }
 
+/** VMoBA's parameters that matter for its current partition and selection mode. */
+function vmobaParamShown(key: string, params: Record<string, ParamValue>): boolean {
+  const part = params.partition === 'layer' ? partitionOfLayer(Number(params.layer)) : params.partition;
+  if (key === 'layer') return params.partition === 'layer';
+  if (key === 'ct1') return part === '1d';
+  if (key === 'ch' || key === 'cw') return part !== '1d';
+  if (key === 'ct3') return part === '3d';
+  if (key === 'topk') return params.mode === 'topk';
+  if (key === 'scope' || key === 'tau') return params.mode !== 'topk';
+  return true;
+}
+
 /** Method picker and the active method's parameters, generated from the registry's schemas. */
 export function MethodControls() {
   const method = useQk((s) => s.method);
@@ -33,10 +46,11 @@ export function MethodControls() {
   const setMethod = useQk((s) => s.setMethod);
   const setParam = useQk((s) => s.setMethodParam);
   const N = useQk((s) => s.derived.result?.N ?? 0);
+  const grid = useQk((s) => s.derived.result?.grid);
   const desc = getMethod(method.id) ?? getSparseMethod(method.id) ?? METHODS[0];
   const sparse = desc.family === 'sparse';
   if (weightsOnly) return <p className="help muted small" data-testid="methods-need-qk">The methods need queries and keys; this file holds attention weights only. Open a Q/K/V dump (docs/import-formats.md) to run them on a real model.</p>;
-  const dims: MethodDims = { H: shape.H, Hs: shape.Hkv, N, d: shape.d, dv: shape.dv, steps: desc.id === 'dgqa' && !importedLayer({ source, imported }) ? LIMITS.dgqaSteps : 1 };
+  const dims: MethodDims = { H: shape.H, Hs: shape.Hkv, N, d: shape.d, dv: shape.dv, steps: desc.id === 'dgqa' && !importedLayer({ source, imported }) ? LIMITS.dgqaSteps : 1, grid };
   const { params } = normalizeParams(desc, dims, method.params);
   const sqaPreset = desc.id === 'sqa' && params.variant !== 'custom';
   return (
@@ -51,6 +65,7 @@ export function MethodControls() {
       {desc.params
         .filter((p) => !(sqaPreset && (p.key === 'queryHeads' || p.key === 'kvHeads')))
         .filter((p) => !(desc.id === 'dgqa' && ((p.key === 'beta' && params.variant !== 'ema') || (p.key === 'window' && params.phase !== 'train'))))
+        .filter((p) => desc.id !== 'vmoba' || vmobaParamShown(p.key, params))
         .map((p) => (
           <ParamControl key={p.key} spec={p} value={params[p.key]} dims={dims} onChange={(v) => setParam(p.key, v)} />
         ))}

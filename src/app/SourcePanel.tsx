@@ -56,10 +56,19 @@ export function SourcePanel() {
           label="source of attention"
           value={source.kind}
           options={[
-            ['synthetic', 'synthetic example'],
+            ['synthetic', 'synthetic text'],
+            ['video', 'synthetic video'],
             ['imported', imported ? 'opened file' : 'file (none yet)'],
           ]}
-          onChange={(kind) => (kind === 'synthetic' || imported ? setSource({ kind }) : input.current?.click())}
+          onChange={(kind) => {
+            if (kind === 'imported' && !imported) return input.current?.click();
+            setSource({ kind });
+            // A video diffusion transformer's attention is bidirectional: its methods need the mask off.
+            if (kind === 'video' && store.getState().compute.causal) {
+              store.getState().setCompute({ causal: false });
+              store.getState().addNotices(['The synthetic video is read as a video diffusion transformer\'s tokens, whose attention is bidirectional: the causal mask is now off.']);
+            }
+          }}
         />
       </div>
       <div className="ctl">

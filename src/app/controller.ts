@@ -26,6 +26,8 @@ interface Prepared {
   key: string;
   tokens: string[];
   inputs: () => QKV;
+  /** The token grid of the video-like source. */
+  grid?: { T: number; Hp: number; Wp: number };
   /** DGQA's sequence of inputs (the synthetic source redrawn with successive seeds); absent for a file. */
   steps?: (first: QKV) => QKV[];
   options: ComputePlan['options'];
@@ -83,6 +85,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
         prepared: {
           key: plan.key,
           tokens: plan.tokens,
+          grid: plan.grid,
           inputs: () => synth(plan.key, spec),
           steps: (inputs) => Array.from({ length: LIMITS.dgqaSteps }, (_, t) => (t === 0 ? inputs : synth(`${plan.key}|step${t}`, { ...spec, seed: spec.seed + t }))),
           options: plan.options,
@@ -184,7 +187,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
       try {
         const r = await runSparse(
           desc.id,
-          { ...inputs, causal: plan.options.causal, scale: plan.options.scale },
+          { ...inputs, causal: plan.options.causal, scale: plan.options.scale, grid: plan.grid },
           params,
           async (x, o, sel, rule) => {
             const sKey = `${key}|sparse|${desc.id}|${JSON.stringify(params)}`;
@@ -255,10 +258,11 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
         method,
         sparse,
         sparse2,
+        grid: plan.grid,
       },
       methodError,
     );
-    if (sparse && used) void runSweep(my, key, used, r.weights!, plan.options.causal ?? true);
+    if (sparse && used) void runSweep(my, key, { ...used, grid: plan.grid }, r.weights!, plan.options.causal ?? true);
     if (opts.probe !== false && !probing && fastest === null && plan.backend === 'auto') void runProbe();
   };
 
@@ -266,7 +270,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
    * After a sparse result: mass kept against density for every sparse method on the same input
    * (selections only, no attention), yielding between points so the page stays responsive.
    */
-  const runSweep = async (my: number, key: string, x: QKV, dense: Float32Array, causal: boolean) => {
+  const runSweep = async (my: number, key: string, x: QKV & { grid?: { T: number; Hp: number; Wp: number } }, dense: Float32Array, causal: boolean) => {
     const st = store.getState();
     const sweepKey = `${key}|${st.method.id}|${JSON.stringify(st.method.params)}`;
     if (st.derived.sweep?.key === sweepKey) return;

@@ -31,6 +31,8 @@ export interface SyntheticSpec {
   temperature: number;
   seed: number;
   layout?: HeadLayout;
+  /** A video-like source on this grid instead of text (the pattern and tokens then come from the grid). */
+  grid?: GridSpec;
 }
 
 /** Pattern used by query head `h`. */
@@ -89,6 +91,7 @@ function codes(rand: () => number, n: number, d: number, [lo, hi]: Slice, out: F
  * logit (after the 1/√d of attention) is `(3 + ln N) / temperature`, e.g. `q_i ∝ e_{i−1}` for previous-token.
  */
 export function syntheticQKV(spec: SyntheticSpec): QKV {
+  if (spec.grid) return videoQKV({ ...spec, grid: spec.grid });
   const { tokens, heads: H, kvHeads: Hkv, headDim: d, temperature, seed } = spec;
   const N = tokens.length;
   const layout = spec.layout ?? 'contiguous';
@@ -184,6 +187,123 @@ export function syntheticQKV(spec: SyntheticSpec): QKV {
           break;
       }
     }
+  }
+  return { q: { shape: [H, N, d], data: q }, k: { shape: [Hkv, N, d], data: k }, v: { shape: [Hkv, N, d], data: v } };
+}
+
+/** A video-like grid of tokens: `T` frames of `Hp × Wp` latent patches (ALGORITHMS.md §0.1). */
+export interface GridSpec {
+  T: number;
+  Hp: number;
+  Wp: number;
+}
+
+/** Head patterns of the synthetic video source, cycled over the heads. */
+export const VIDEO_PATTERNS = ['place', 'frame', 'object', 'random'] as const;
+export type VideoPattern = (typeof VIDEO_PATTERNS)[number];
+export const VIDEO_PATTERN_INFO: Record<VideoPattern, string> = {
+  place: 'the same place in every frame, and its neighbours (a spatial head: 2D chunks suit it)',
+  frame: 'nearby patches of its own frame and the frames next to it (a local spatio-temporal head: 3D chunks suit it)',
+  object: 'the moving square in every frame, wherever it is (an object-tracking head); other patches look at their own place',
+  random: 'no structure (a baseline)',
+};
+
+/** Token labels of a grid: `f1 r2 c3` is frame 1, row 2, column 3 (flattened time-slowest). */
+export function gridTokens(g: GridSpec): string[] {
+  const out: string[] = [];
+  for (let t = 0; t < g.T; t++) for (let y = 0; y < g.Hp; y++) for (let x = 0; x < g.Wp; x++) out.push(`f${t} r${y} c${x}`);
+  return out;
+}
+
+/** Whether patch (y, x) of frame t is on the square that moves one column right per frame. */
+export function onMovingSquare(g: GridSpec, t: number, y: number, x: number): boolean {
+  const side = Math.max(1, Math.round(Math.min(g.Hp, g.Wp) / 3));
+  const y0 = Math.floor((g.Hp - side) / 2);
+  const x0 = (t + Math.floor(g.Wp / 4)) % Math.max(1, g.Wp - side + 1);
+  return y >= y0 && y < y0 + side && x >= x0 && x < x0 + side;
+}
+
+/**
+ * A seeded video-like source on a `T × Hp × Wp` grid, for the methods built for video
+ * transformers (VMoBA, DraftAttention). Keys carry smooth codes of their place and their frame
+ * (random Fourier features, so nearby places and frames have similar codes) and, on a square
+ * that moves across the frames, an object code. Query heads cycle through VIDEO_PATTERNS.
+ * Shapes as {@link syntheticQKV}; attention is meant to be bidirectional.
+ */
+export function videoQKV(spec: Omit<SyntheticSpec, 'tokens' | 'pattern'> & { grid: GridSpec }): QKV {
+  const { grid: g, heads: H, kvHeads: Hkv, headDim: d, temperature, seed } = spec;
+  const N = g.T * g.Hp * g.Wp;
+  if (N < 1) throw new Error('the video grid needs at least one token');
+  if (H % Hkv !== 0) throw new Error(`${H} query heads cannot share ${Hkv} KV heads evenly; pick a divisor of ${H}`);
+  const layout = spec.layout ?? 'contiguous';
+  // Slices: place features about half of d, frame features a quarter, the object code the rest.
+  const dp = Math.max(1, Math.floor(d / 2));
+  const df = Math.max(0, Math.floor(d / 4));
+  const q = new Float32Array(H * N * d);
+  const k = new Float32Array(Hkv * N * d);
+  const v = new Float32Array(Hkv * N * d);
+  const place: Float32Array[] = [];
+  const frame: Float32Array[] = [];
+  const object: Float32Array[] = [];
+  const feature = (rand: () => number, n: number, coords: (i: number) => number[], scale: number, width: number): Float32Array => {
+    // cos(ω·p + φ)·√(2/width): similarity ≈ exp(−|Δp|² / (2·scale²)) between positions p.
+    const gs = gaussian(rand);
+    const dims = coords(0).length;
+    const w = Array.from({ length: width }, () => Array.from({ length: dims }, () => gs() / scale));
+    const ph = Array.from({ length: width }, () => rand() * 2 * Math.PI);
+    const out = new Float32Array(n * width);
+    for (let i = 0; i < n; i++) {
+      const p = coords(i);
+      for (let c = 0; c < width; c++) {
+        let a = ph[c];
+        for (let e = 0; e < dims; e++) a += w[c][e] * p[e];
+        out[i * width + c] = Math.cos(a) * Math.sqrt(2 / width);
+      }
+    }
+    return out;
+  };
+  for (let kv = 0; kv < Hkv; kv++) {
+    const rand = mulberry32((seed * 1000003 + kv * 7919 + 29) >>> 0);
+    place.push(feature(rand, g.Hp * g.Wp, (i) => [Math.floor(i / g.Wp), i % g.Wp], 1.2, dp));
+    frame.push(df > 0 ? feature(rand, g.T, (t) => [t], 0.8, df) : new Float32Array(0));
+    const o = codes(rand, 1, d, d > dp + df ? [dp + df, d] : [0, d]);
+    object.push(o);
+    const gv = gaussian(rand);
+    for (let i = 0; i < N * d; i++) v[kv * N * d + i] = gv();
+    for (let t = 0; t < g.T; t++)
+      for (let y = 0; y < g.Hp; y++)
+        for (let x = 0; x < g.Wp; x++) {
+          const tok = (t * g.Hp + y) * g.Wp + x;
+          const off = (kv * N + tok) * d;
+          const pi = y * g.Wp + x;
+          for (let c = 0; c < dp; c++) k[off + c] += place[kv][pi * dp + c];
+          for (let c = 0; c < df; c++) k[off + dp + c] += frame[kv][t * df + c];
+          if (onMovingSquare(g, t, y, x)) for (let c = 0; c < d; c++) k[off + c] += o[c];
+        }
+  }
+  const strength = 3 + Math.log(N);
+  for (let h = 0; h < H; h++) {
+    const kv = kvHeadOf(h, H, Hkv, layout);
+    const pattern = VIDEO_PATTERNS[h % VIDEO_PATTERNS.length];
+    const rand = mulberry32((seed * 31 + h * 104729 + 5) >>> 0);
+    const jitter = 0.8 + 0.4 * rand();
+    const amp = (Math.sqrt(d) * strength * jitter) / Math.max(temperature, 1e-3);
+    const gq = gaussian(rand);
+    for (let t = 0; t < g.T; t++)
+      for (let y = 0; y < g.Hp; y++)
+        for (let x = 0; x < g.Wp; x++) {
+          const tok = (t * g.Hp + y) * g.Wp + x;
+          const off = (h * N + tok) * d;
+          const pi = y * g.Wp + x;
+          if (pattern === 'random') {
+            for (let c = 0; c < d; c++) q[off + c] = (gq() * 0.75 * Math.sqrt(d)) / Math.max(temperature, 1e-3);
+          } else if (pattern === 'object' && onMovingSquare(g, t, y, x)) {
+            for (let c = 0; c < d; c++) q[off + c] = amp * object[kv][c];
+          } else {
+            for (let c = 0; c < dp; c++) q[off + c] = amp * place[kv][pi * dp + c];
+            if (pattern === 'frame') for (let c = 0; c < df; c++) q[off + dp + c] = amp * frame[kv][t * df + c];
+          }
+        }
   }
   return { q: { shape: [H, N, d], data: q }, k: { shape: [Hkv, N, d], data: k }, v: { shape: [Hkv, N, d], data: v } };
 }

@@ -1,5 +1,6 @@
 import { tokenize } from '../core/tokenize';
-import type { SyntheticSpec } from '../core/synthetic';
+import { gridTokens, type SyntheticSpec } from '../core/synthetic';
+import { LIMITS } from './defaults';
 import type { AttentionOptions } from '../core/referenceAttention';
 import type { BackendChoice } from '../compute/backends';
 import { tokenCap } from './caps';
@@ -12,6 +13,8 @@ export interface ComputePlan {
   spec: SyntheticSpec;
   options: AttentionOptions;
   backend: BackendChoice;
+  /** The token grid of the video-like source (frames × height × width). */
+  grid?: { T: number; Hp: number; Wp: number };
 }
 
 /**
@@ -21,6 +24,17 @@ export interface ComputePlan {
 export function planCompute(inputs: Inputs): { plan: ComputePlan; error: null } | { plan: null; error: string } {
   const { source: s, compute: c } = inputs;
   const { cap, why } = tokenCap(c.backend, s.heads);
+  const options: AttentionOptions = { causal: c.causal, scale: c.scale, layout: 'contiguous' };
+  if (s.kind === 'video') {
+    const g = s.grid;
+    const n = g.T * g.Hp * g.Wp;
+    const most = Math.min(cap, LIMITS.maxVideoTokens);
+    if (n > most) return { plan: null, error: `The video grid ${g.T} × ${g.Hp} × ${g.Wp} has ${n} tokens, more than the ${most} it may have here${most === cap ? `: ${why}` : ''}. Use fewer frames or a smaller grid; the last result stays on screen.` };
+    const tokens = gridTokens(g);
+    const spec: SyntheticSpec = { tokens, pattern: 'mixed', heads: s.heads, kvHeads: s.kvHeads, headDim: s.headDim, temperature: s.temperature, seed: s.seed, grid: { ...g } };
+    const key = JSON.stringify(['video', g.T, g.Hp, g.Wp, s.heads, s.kvHeads, s.headDim, s.temperature, s.seed, c.causal, c.scale, c.backend]);
+    return { plan: { key, tokens, spec, options, backend: c.backend, grid: { ...g } }, error: null };
+  }
   const toks = tokenize(s.text, cap);
   if (toks.length === 0) return { plan: null, error: 'The text has no tokens: type at least one word.' };
   if (toks.length > cap) {
@@ -39,7 +53,6 @@ export function planCompute(inputs: Inputs): { plan: ComputePlan; error: null } 
     temperature: s.temperature,
     seed: s.seed,
   };
-  const options: AttentionOptions = { causal: c.causal, scale: c.scale, layout: 'contiguous' };
   const key = JSON.stringify(['synthetic', tokens, s.pattern, s.heads, s.kvHeads, s.headDim, s.temperature, s.seed, c.causal, c.scale, c.backend]);
   return { plan: { key, tokens, spec, options, backend: c.backend }, error: null };
 }

@@ -38,6 +38,8 @@ export interface ViewResult {
   sparse?: SparseView;
   /** A second sparse method on the same input, shown side by side. */
   sparse2?: SparseView;
+  /** The token grid (frames × height × width) of a video-like source. */
+  grid?: { T: number; Hp: number; Wp: number };
 }
 
 /** A sparse method's result as the views see it. */

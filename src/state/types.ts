@@ -7,7 +7,9 @@ import type { BackendChoice } from '../compute/backends';
  * user opened (issue: import). The file's data lives in the store's `imported`, not here.
  */
 export interface SourceState {
-  kind: 'synthetic' | 'imported';
+  kind: 'synthetic' | 'video' | 'imported';
+  /** The synthetic video-like source's grid: frames × height × width tokens (kind 'video'). */
+  grid: { T: number; Hp: number; Wp: number };
   /** Layer (or attention block) of an imported file. */
   layer: number;
   /** For a Q/K/V dump with pre-RoPE copies: use Q/K as captured (after RoPE) or before RoPE. */

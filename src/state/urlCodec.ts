@@ -26,8 +26,11 @@ export function encodeState({ inputs, locked }: Shareable): string {
     p.set('layer', String(s.layer));
     if (s.positions === 'preRope') p.set('pos', 'pre');
   }
-  p.set('text', s.text);
-  p.set('pattern', s.pattern);
+  if (s.kind === 'video') p.set('video', `${s.grid.T}x${s.grid.Hp}x${s.grid.Wp}`);
+  else {
+    p.set('text', s.text);
+    p.set('pattern', s.pattern);
+  }
   p.set('h', String(s.heads));
   p.set('kv', String(s.kvHeads));
   p.set('d', String(s.headDim));
@@ -143,6 +146,26 @@ function decodeParams(p: URLSearchParams, prefix: string, msgs: string[]): Recor
 }
 
 /**
+ * Reads `video=TxHxW`, the synthetic video grid: whole numbers, at least one token, at most the
+ * token cap. Null when absent or unreadable (explained in `msgs`).
+ */
+function decodeGrid(raw: string | null, base: { T: number; Hp: number; Wp: number }, msgs: string[]): { T: number; Hp: number; Wp: number } | null {
+  if (raw === null) return null;
+  const m = /^(\d{1,4})x(\d{1,4})x(\d{1,4})$/.exec(raw);
+  if (!m) {
+    msgs.push(`link: video="${raw.slice(0, 40)}" is not frames×height×width (e.g. 4x8x8); showing the text example`);
+    return null;
+  }
+  const [T, Hp, Wp] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const cap = Math.min(LIMITS.maxTokens, LIMITS.maxVideoTokens);
+  if (T < 1 || Hp < 1 || Wp < 1 || T * Hp * Wp > cap) {
+    msgs.push(`link: video=${raw} has ${T * Hp * Wp} tokens; the video grid takes 1 to ${cap}; using ${base.T}x${base.Hp}x${base.Wp}`);
+    return base;
+  }
+  return { T, Hp, Wp };
+}
+
+/**
  * Decodes a query string into safe inputs. Every value is validated and clamped; each change is
  * explained in `messages`. Never throws and never returns a value that could hang the page.
  */
@@ -172,9 +195,11 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
     kv = fixed;
   }
   const src = decodeSrc(p.get('src'), msgs);
+  const grid = decodeGrid(p.get('video'), base.source.grid, msgs);
   const inputs: Inputs = {
     source: {
-      kind: src ? 'imported' : 'synthetic',
+      kind: src ? 'imported' : grid ? 'video' : 'synthetic',
+      grid: grid ?? base.source.grid,
       url: src,
       layer: src ? intIn(p.get('layer'), 0, 1023, 'layer', 0, msgs) : 0,
       positions: src && p.get('pos') === 'pre' ? 'preRope' : 'captured',

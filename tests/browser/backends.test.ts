@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { golden, maxAbsDiff, maxRelDiff } from '../unit/goldens';
+import { libraryParams } from '../unit/sparseGolden';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -97,6 +98,20 @@ describe.each(['webgpu', 'webgl', 'wasm', 'cpu'] as const)('%s backend in Chromi
     for (const [id, g, causal, params] of sets) {
       for (const c of g.cases) {
         const r = await page.evaluate(([i, cc, b]) => window.qkHarness.sparseMethodCase(i, cc, b), [id, { ...c, causal, params: params(c.params) }, backend] as const);
+        if (!allowMissing) expect(r.backends, `${c.name} ran on ${r.backends}`).toEqual([backend]);
+        expect(r.leaked, `${c.name} leaked tensors`).toBe(0);
+        expect(maxAbsDiff(r.weights, c.weights), `${id} ${c.name} weights`).toBeLessThanOrEqual(1e-4);
+        expect(maxAbsDiff(r.output, c.output), `${id} ${c.name} output`).toBeLessThanOrEqual(1e-4);
+      }
+    }
+  });
+
+  it('runs the VMoBA, DraftAttention and TokenSelect goldens through the engine within 1e-4 (reordered inputs in, original order out)', async () => {
+    for (const id of ['vmoba', 'draft', 'tokenselect'] as const) {
+      const g = goldenFile(`${id}.json`) as { cases: { name: string; params: Record<string, unknown>; H: number; Hkv: number; N: number; d: number; dv: number; q: number[]; k: number[]; v: number[]; weights: number[]; output: number[] }[] };
+      // The cases up to 96 tokens (the 256-token DraftAttention case runs in the unit tests).
+      for (const c of g.cases.filter((x) => x.N <= 96)) {
+        const r = await page.evaluate(([i, cc, b]) => window.qkHarness.sparseMethodCase(i, cc, b), [id, { ...c, causal: id === 'tokenselect', params: libraryParams(id, c.params) }, backend] as const);
         if (!allowMissing) expect(r.backends, `${c.name} ran on ${r.backends}`).toEqual([backend]);
         expect(r.leaked, `${c.name} leaked tensors`).toBe(0);
         expect(maxAbsDiff(r.weights, c.weights), `${id} ${c.name} weights`).toBeLessThanOrEqual(1e-4);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ARTIFACTS, openPage, painted, startEnv, type Env } from './setup';
 import { runSparseMethod } from '../../src/index';
-import { syntheticQKV } from '../../src/core/synthetic';
+import { gridTokens, syntheticQKV } from '../../src/core/synthetic';
 import { tokenize } from '../../src/core/tokenize';
 import { DEFAULT_TEXT } from '../../src/state/defaults';
 import type { Page } from 'playwright-core';
@@ -57,6 +57,64 @@ describe('sparse attention in Chromium', () => {
     await page.mouse.move(box.x + 20.5 * cell, box.y + 20.5 * cell);
     await expect.poll(() => page.locator('.tooltip').textContent()).toMatch(/key block 5: selected \(forced\), gate \+∞ \(own block\)/);
     await shot(page, 'sparse-moba');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the synthetic video with VMoBA: the partition on the token grid, linked to the heatmap, numbers equal to the library run', async () => {
+    const { page, errors } = await openPage(env, '?v=1&video=4x8x8&h=4&kv=2&causal=0&method=vmoba&mp.partition=2d&mp.scope=query_head&head=1');
+    await painted(page);
+    await sparseShown(page, 'VMoBA');
+    const grid = { T: 4, Hp: 8, Wp: 8 };
+    const x = syntheticQKV({ tokens: gridTokens(grid), pattern: 'mixed', heads: 4, kvHeads: 2, headDim: 32, temperature: 1, seed: 7, grid });
+    const want = await runSparseMethod('vmoba', { ...x, causal: false, grid }, { partition: '2d', scope: 'query_head' });
+    const rows = await table(page);
+    rows.forEach(([density, kept], h) => {
+      expect(density).toBeCloseTo(100 * want.metrics.density[h], 1);
+      expect(kept).toBeCloseTo(want.metrics.recallMean[h], 3);
+    });
+    // The 2D partition (4 × 4 patches across all frames) drawn on the grid: 4 colours, 256 patches.
+    expect(await page.locator('[data-testid=video-grid]').textContent()).toMatch(/4 × 8 × 8 coloured by 2D partition: 4 chunks of 64 tokens/);
+    const fills = await page.$$eval('[data-testid=video-grid] svg rect[fill^="hsl"]', (r) => r.map((x) => x.getAttribute('fill')));
+    expect(fills).toHaveLength(256);
+    expect(new Set(fills).size).toBe(4);
+    // Frame 0 row 0 column 0 and frame 3 row 3 column 3 share a chunk (the top-left patch in every frame).
+    expect(fills[0]).toBe(fills[3 * 64 + 3 * 8 + 3]);
+    expect(fills[0]).not.toBe(fills[4]);
+    // Hovering a patch makes it the query: the token strip and the heatmap follow; its skipped patches dim.
+    await page.locator('[data-testid=video-grid] svg rect[fill^="hsl"]').nth(100).hover();
+    await expect.poll(() => page.locator('[data-testid=video-grid]').textContent()).toMatch(/Query “f1 r4 c4” \(outlined black\) attends to \d+ of 256 tokens in head 1/);
+    const dimmed = await page.$$eval('[data-testid=video-grid] svg rect[fill^="hsl"]', (r) => r.filter((x) => x.getAttribute('opacity') === '0.12').length);
+    const inv = new Int32Array(256);
+    Array.from(want.perm!).forEach((t, p) => (inv[t] = p));
+    let skipped = 0;
+    for (let j = 0; j < 256; j++) if (!want.selection.codes[(1 * 256 + inv[100]) * want.selection.nkb + Math.floor(inv[j] / want.selection.block)]) skipped++;
+    expect(dimmed).toBe(skipped);
+    expect(await page.locator('[data-testid=vmoba-detail]').textContent()).toMatch(/Threshold τ = 0.25 over the scope "query_head"/);
+    await shot(page, 'sparse-vmoba-video');
+    // DraftAttention on the same grid: the draft map, θ and the draft-vs-true correlation.
+    await page.selectOption('select:near(:text("Method"))', 'draft');
+    await sparseShown(page, 'DraftAttention');
+    const wantD = await runSparseMethod('draft', { ...x, causal: false, grid }, {});
+    expect(Number(await page.locator('[data-testid=draft-corr]').textContent())).toBeCloseTo(wantD.draftCorr![1], 3);
+    expect(await page.locator('[data-testid=draft-detail]').textContent()).toMatch(/over 16 cells; σ = 0.9 keeps \d+ of 256 cell pairs/);
+    await shot(page, 'sparse-draft-video');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('TokenSelect on text: per-head criticality, the summed votes and the kept tokens', async () => {
+    const { page, errors } = await openPage(env, '?v=1&h=8&kv=4&pattern=mixed&method=tokenselect&mp.nLocal=4&mp.topk=6&lock=40');
+    await painted(page);
+    await sparseShown(page, 'TokenSelect');
+    const tokens = tokenize(DEFAULT_TEXT).map((t) => t.text);
+    const x = syntheticQKV({ tokens, pattern: 'mixed', heads: 8, kvHeads: 4, headDim: 32, temperature: 1, seed: 7 });
+    const want = await runSparseMethod('tokenselect', { ...x, causal: true }, { nLocal: 4, topk: 6 });
+    const sel = want.tokenselect!.chunks[0].selected;
+    expect(await page.locator('[data-testid=tokenselect-detail]').textContent()).toMatch(/the 6 tokens with the most votes are kept with the 1 sink and 4 recent tokens/);
+    const kept = await page.$$eval('.kept-token', (k) => k.map((x) => Number(x.getAttribute('title')!.replace('token ', ''))));
+    const N = tokens.length;
+    expect(kept).toEqual([0, ...sel, ...Array.from({ length: 4 }, (_, i) => N - 4 + i)]);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -56,3 +56,21 @@ export function run(c: SparseCase): { sel: BlockSelection; rule: TokenRule | nul
   return { sel: m.selection, rule: null, gate: m.gate, routing: m.routingKeys, overhead: mobaOverheadFlops(c.H, c.Hkv, c.N, c.d, c.params.block!, c.params.convWidth), attnK: c.params.convInAttention ? { shape: k.shape, data: Float32Array.from(m.routingKeys) } : k };
 }
 
+
+/**
+ * The library parameters of a golden case of the reordering and token-selection methods, from
+ * the PyTorch scripts' parameter names (make_vmoba_goldens.py, make_draft_goldens.py,
+ * make_tokenselect_goldens.py).
+ */
+export function libraryParams(id: 'vmoba' | 'draft' | 'tokenselect', p: Record<string, unknown>): Record<string, unknown> {
+  if (id === 'draft') return { frames: p.F, height: p.h, width: p.w, ph: p.ph, pw: p.pw, sparsity: p.sparsity };
+  if (id === 'tokenselect') return { nInit: p.n_init, nLocal: p.n_local, topk: p.topk, chunk: p.chunk, rotate: p.rotate ? 'on' : 'off', base: p.base, kernel: p.kernel, mapping: p.mapping === 'modulo' ? 'interleaved' : 'contiguous' };
+  const out: Record<string, unknown> = { frames: p.T, height: p.Hp, width: p.Wp, partition: p.partition, mode: p.mode, scope: p.scope ?? 'query_head', tau: p.tau ?? 0.25, topk: p.topk ?? 3 };
+  if (p.partition === '1d') out.ct1 = p.ct;
+  else {
+    out.ch = p.ch;
+    out.cw = p.cw;
+    if (p.partition === '3d') out.ct3 = p.ct;
+  }
+  return out;
+}

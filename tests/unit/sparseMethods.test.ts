@@ -59,6 +59,6 @@ describe('runSparseMethod (library entry) on tfjs cpu', () => {
     await expect(runSparseMethod('moba', x, { block: 0 })).rejects.toThrow(/block/);
     await expect(runSparseMethod('moba', { ...x, causal: false }, {})).rejects.toThrow(/causal prefill/);
     await expect(runSparseMethod('nope', x, {})).rejects.toThrow(/no sparse method "nope"/);
-    expect(SPARSE_METHODS.map((m) => m.id)).toEqual(['moba', 'flashmoba', 'flexprefill', 'sale', 'sparsed', 'think', 'nalaformer', 'window']);
+    expect(SPARSE_METHODS.map((m) => m.id)).toEqual(['moba', 'flashmoba', 'flexprefill', 'sale', 'sparsed', 'think', 'nalaformer', 'vmoba', 'draft', 'tokenselect', 'window']);
   });
 });

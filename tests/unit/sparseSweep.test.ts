@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sweepMethods } from '../../src/methods/sparse/sweep';
-import { syntheticQKV } from '../../src/core/synthetic';
+import { gridTokens, syntheticQKV } from '../../src/core/synthetic';
 import { referenceAttention } from '../../src/core/referenceAttention';
 import { allowedBy } from '../../src/methods/sparse/selection';
 import { mobaSelect } from '../../src/methods/sparse/moba';
@@ -13,7 +13,7 @@ describe('sweep of the sparse methods', () => {
 
   it('gives each method a curve whose density grows with its parameter and reaches dense at the end', async () => {
     const curves = await sweepMethods(x, dense.weights, { moba: { block: 8 } });
-    expect(curves.map((c) => c.id)).toEqual(['moba', 'flashmoba', 'flexprefill', 'sale', 'window']);
+    expect(curves.map((c) => c.id)).toEqual(['moba', 'flashmoba', 'flexprefill', 'sale', 'tokenselect', 'window']);
     for (const c of curves) {
       const d = c.points.map((p) => p.density);
       expect(d).toEqual([...d].sort((a, b) => a - b));
@@ -27,6 +27,21 @@ describe('sweep of the sparse methods', () => {
     expect(moba.points[5].density).toBeCloseTo(1, 12); // top-k = nb: dense causal
     expect(moba.points[5].recall).toBeCloseTo(1, 5);
     expect(curves.find((c) => c.id === 'window')!.points.at(-1)!.density).toBeCloseTo(1, 12); // window = N
+  });
+
+  it('on a bidirectional video grid: SparseD, VMoBA and DraftAttention, each denser as its parameter asks for more', async () => {
+    const grid = { T: 2, Hp: 4, Wp: 4 };
+    const v = { ...syntheticQKV({ tokens: gridTokens(grid), pattern: 'mixed', heads: 4, kvHeads: 2, headDim: 16, temperature: 1, seed: 3, grid }), causal: false, grid };
+    const dv = referenceAttention(v, { causal: false });
+    const curves = await sweepMethods(v, dv.weights);
+    expect(curves.map((c) => c.id)).toEqual(['sparsed', 'vmoba', 'draft']);
+    for (const c of curves) {
+      const d = c.points.map((p) => p.density);
+      expect(d, c.id).toEqual([...d].sort((a, b) => a - b));
+    }
+    // DraftAttention's σ runs from keeping much to keeping little: its densities fall as σ rises.
+    const draft = curves.find((c) => c.id === 'draft')!;
+    expect(draft.points.map((p) => p.value)).toEqual([...draft.points.map((p) => p.value)].sort((a, b) => b - a));
   });
 
   it('each point equals the §0.7 metrics of that selection', async () => {

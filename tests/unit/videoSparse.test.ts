@@ -9,6 +9,7 @@ import { softVote, tokenSelect } from '../../src/methods/sparse/tokenselect';
 import { ropeInvFreq, ropeRotate } from '../../src/core/rope';
 import { runSparseMethod } from '../../src/index';
 import { maxAbsDiff } from './goldens';
+import { libraryParams } from './sparseGolden';
 
 const golden = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'golden', name), 'utf8'));
 const tensors = (c: { H: number; Hkv: number; N: number; d: number; dv: number; q: number[]; k: number[]; v: number[] }) => ({
@@ -78,14 +79,7 @@ describe('VMoBA (§5) against the spec and the PyTorch goldens', () => {
       expect(rows).toEqual(c.selected);
       expect(r.denseFallback).toBe(c.dense_fallback);
       // The library run: the same selection through the block-sparse kernel, in the original order.
-      const params: Record<string, unknown> = { frames: p.T, height: p.Hp, width: p.Wp, partition, mode: p.mode, scope: p.scope ?? 'query_head', tau: p.tau ?? 0.25, topk: p.topk ?? 3 };
-      if (partition === '1d') params.ct1 = p.ct;
-      else {
-        params.ch = p.ch;
-        params.cw = p.cw;
-        if (partition === '3d') params.ct3 = p.ct;
-      }
-      const run = await runSparseMethod('vmoba', { ...x, causal: false }, params);
+      const run = await runSparseMethod('vmoba', { ...x, causal: false }, libraryParams('vmoba', p));
       expect(maxAbsDiff(run.weights, c.weights)).toBeLessThanOrEqual(1e-5);
       expect(maxAbsDiff(run.output, c.output)).toBeLessThanOrEqual(1e-5);
       expect(maxAbsDiff(run.refWeights, c.dense_weights)).toBeLessThanOrEqual(1e-5);
@@ -136,7 +130,7 @@ describe('DraftAttention (§9) against the spec and the PyTorch goldens', () => 
       expect(nb).toBe(c.nblocks);
       const blocks = Array.from({ length: c.H }, (_, h) => Array.from({ length: nb }, (_, a) => Array.from(r.selection.codes.subarray((h * nb + a) * nb, (h * nb + a + 1) * nb), (v) => (v ? '1' : '0')).join('')));
       expect(blocks).toEqual(c.block_mask);
-      const run = await runSparseMethod('draft', { ...x, causal: false }, { frames: p.F, height: p.h, width: p.w, ph: p.ph, pw: p.pw, sparsity: p.sparsity });
+      const run = await runSparseMethod('draft', { ...x, causal: false }, libraryParams('draft', p));
       expect(maxAbsDiff(run.weights, c.weights)).toBeLessThanOrEqual(1e-5);
       expect(maxAbsDiff(run.output, c.output)).toBeLessThanOrEqual(1e-5);
       expect(maxAbsDiff(run.metrics.density, c.density)).toBeLessThanOrEqual(1e-6);
@@ -188,7 +182,7 @@ describe('TokenSelect (§10) against the spec and the PyTorch goldens', () => {
           expect(ch.overhead).toBe(g.overhead);
         }
       });
-      const run = await runSparseMethod('tokenselect', { ...x, causal: true }, { ...params, rotate: p.rotate ? 'on' : 'off' });
+      const run = await runSparseMethod('tokenselect', { ...x, causal: true }, libraryParams('tokenselect', p));
       expect(maxAbsDiff(run.weights, c.weights)).toBeLessThanOrEqual(1e-5);
       expect(maxAbsDiff(run.output, c.output)).toBeLessThanOrEqual(1e-5);
       expect(maxAbsDiff(run.refWeights, c.dense_weights)).toBeLessThanOrEqual(1e-5);

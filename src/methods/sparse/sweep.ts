@@ -38,7 +38,7 @@ function plan(id: string, N: number, block: number): { param: string; label: str
     case 'vmoba':
       return { param: 'tau', label: 'τ', values: [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99] };
     case 'draft':
-      return { param: 'sparsity', label: 'σ', values: [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98] };
+      return { param: 'sparsity', label: 'σ', values: [0.98, 0.95, 0.9, 0.8, 0.7, 0.5, 0.3] }; // denser to the right
     case 'tokenselect':
       return { param: 'topk', label: 'k', values: [...new Set([1 / 32, 1 / 16, 1 / 8, 1 / 4, 3 / 8, 1 / 2, 3 / 4].map((f) => Math.max(1, Math.round(f * N))))] };
     case 'window':

@@ -7,7 +7,7 @@ import { Segmented } from '../../ui/controls';
 import { useElementWidth } from '../../ui/useElementWidth';
 import { compareSpec, kvShown, shownArrays } from '../shared/mapSpec';
 import { methodActive, methodName, sparseActive } from '../../state/result';
-import { blockRects, drawBlocks, rowCodes } from '../sparse/blocks';
+import { blockRects, drawBlocks, drawPermutedMask, inverseOf, permutedCode, rowCodes } from '../sparse/blocks';
 import { REASONS } from '../../core/blockSelection';
 import { paintMap, prepareCanvas } from '../shared/paint';
 import { Legend } from '../shared/Legend';
@@ -80,7 +80,11 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
     // the blocks the active query row chose filled (per query for MoBA-style methods).
     const st = store.getState();
     const r = st.derived.result;
-    if (sparseActive(r) && !r.sparse.gridless) {
+    if (sparseActive(r) && r.sparse.perm) {
+      // A reordering method (VMoBA, DraftAttention): its blocks are scattered in the token order.
+      const h = Math.min(st.view.head, r.H - 1);
+      drawPermutedMask(ctx, r.sparse.selection, r.sparse.perm, h, REASONS, cell && cell.q < r.N ? cell.q : null, n, nk, size, tRef.current);
+    } else if (sparseActive(r) && !r.sparse.gridless) {
       const h = Math.min(st.view.head, r.H - 1);
       const s = r.sparse.selection;
       const active = cell && cell.q < r.N ? { i: cell.q, codes: rowCodes(s, h, cell.q), block: s.block, lastKey: r.causal ? cell.q + r.Nk - r.N : r.Nk - 1 } : null;
@@ -117,10 +121,20 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
       const w = sp.weights[at];
       const w0 = r.weights[at];
       lines.push(`${methodName(sp)} weight ${fmtValue(w)}   dense ${fmtValue(w0)}   Δ ${fmtValue(w - w0)}`);
-      const J = Math.floor(j / sp.selection.block);
-      const code = rowCodes(sp.selection, h, i)[J];
-      const gate = sp.gate ? sp.gate[(h * r.N + i) * sp.selection.nkb + J] : null;
-      lines.push(`key block ${J}: ${code ? `selected (${REASONS[code - 1]})` : 'not selected'}${gate === null ? '' : `, gate ${gate === Infinity ? '+∞ (own block)' : gate === -Infinity ? '−∞ (future)' : fmtValue(gate)}`}`);
+      if (sp.perm) {
+        const inv = inverseOf(sp.perm);
+        const J = Math.floor(inv[j] / sp.selection.block);
+        const code = permutedCode(sp.selection, sp.perm, h, i, j);
+        const what = sp.vmoba ? 'chunk' : 'draft cell';
+        const gate = sp.gate ? sp.gate[(h * r.N + inv[i]) * sp.selection.nkb + J] : null;
+        const dr = sp.draft && J < sp.draft.S && Math.floor(inv[i] / sp.selection.block) < sp.draft.S ? sp.draft.draft[(h * sp.draft.S + Math.floor(inv[i] / sp.selection.block)) * sp.draft.S + J] : null;
+        lines.push(`key ${what} ${J}: ${code ? `computed (${REASONS[code - 1]})` : 'skipped'}${gate === null ? '' : `, gate ${fmtValue(gate)}`}${dr === null ? '' : `, draft ${fmtValue(dr)}`}`);
+      } else {
+        const J = Math.floor(j / sp.selection.block);
+        const code = rowCodes(sp.selection, h, i)[J];
+        const gate = sp.gate ? sp.gate[(h * r.N + i) * sp.selection.nkb + J] : null;
+        lines.push(`key block ${J}: ${code ? `selected (${REASONS[code - 1]})` : 'not selected'}${gate === null ? '' : `, gate ${gate === Infinity ? '+∞ (own block)' : gate === -Infinity ? '−∞ (future)' : fmtValue(gate)}`}`);
+      }
     } else if (methodActive(r)) {
       const m = shownArrays(r, h, 'method');
       const ref = shownArrays(r, h, 'reference');

@@ -5,7 +5,8 @@ import { REASONS, type Reason } from '../../core/blockSelection';
 import { fmtFlops, PairBar } from '../shared/PairBar';
 import { CosineLine } from '../shared/CosineLine';
 import { fmtValue } from '../shared/format';
-import { REASON_COLORS, REASON_TEXT, rowCodes } from './blocks';
+import { inverseOf, REASON_COLORS, REASON_TEXT, rowCodes } from './blocks';
+import { DraftDetail, TokenSelectDetail, VideoGridView, VmobaDetail } from './VideoDetail';
 import { SweepChart } from './SweepChart';
 import { SideBySide } from './SideBySide';
 
@@ -141,15 +142,18 @@ function ThinkDetail({ s, head, onHead }: { s: SparseView; head: number; onHead:
 /** MoBA-style gate scores of the active query against every key block of the shown head. */
 function GateRow({ s, h, i, N }: { s: SparseView; h: number; i: number; N: number }) {
   const nb = s.selection.nkb;
-  const g = s.gate!.subarray((h * N + i) * nb, (h * N + i + 1) * nb);
-  const codes = rowCodes(s.selection, h, i);
+  // A reordering method's gate rows are in its permuted order.
+  const p = s.perm ? inverseOf(s.perm)[i] : i;
+  const g = s.gate!.subarray((h * N + p) * nb, (h * N + p + 1) * nb);
+  const codes = rowCodes(s.selection, h, p);
+  const unit = s.vmoba ? 'chunk' : 'key block';
   const finite = Array.from(g).filter(Number.isFinite);
   const lo = Math.min(0, ...finite);
   const hi = Math.max(1e-9, ...finite);
   return (
     <div className="gate-row" data-testid="gate-row">
       <div className="small">
-        Gate of query {i} (head {h}) against each key block — q·mean(k<sub>block</sub>), no 1/√d; chosen blocks coloured:
+        Gate of query {i} (head {h}) against each {unit} — q·mean(k<sub>{unit}</sub>), no 1/√d; chosen {unit}s coloured:
       </div>
       <div className="gate-bars">
         {Array.from(g, (v, J) => {
@@ -157,7 +161,7 @@ function GateRow({ s, h, i, N }: { s: SparseView; h: number; i: number; N: numbe
           const text = v === Infinity ? 'own' : v === -Infinity ? 'future' : fmtValue(v);
           const hgt = v === Infinity ? 40 : v === -Infinity ? 0 : 4 + (36 * (v - lo)) / (hi - lo);
           return (
-            <span key={J} className="gate-bar" title={`block ${J}: ${text}${codes[J] ? ` — ${REASONS[codes[J] - 1]}` : ''}`}>
+            <span key={J} className="gate-bar" title={`${unit} ${J}: ${text}${codes[J] ? ` — ${REASONS[codes[J] - 1]}` : ''}`}>
               <span className={v === Infinity ? 'fill forced' : 'fill'} style={{ height: hgt, background: v === -Infinity ? 'transparent' : chosen }} />
               <span className="lab">{J}</span>
             </span>
@@ -257,6 +261,10 @@ export function SparsePanel() {
       {s.gate ? <GateRow s={s} h={h} i={q} N={result.N} /> : null}
       {s.flex ? <FlexDetail s={s} h={h} /> : null}
       {s.sparsed ? <SparseDDetail s={s} /> : null}
+      {s.vmoba || s.draft ? <VideoGridView s={s} result={result} h={h} q={cell ? cell.q : null} /> : null}
+      {s.vmoba ? <VmobaDetail s={s} h={h} result={result} /> : null}
+      {s.draft ? <DraftDetail s={s} h={h} /> : null}
+      {s.tokenselect ? <TokenSelectDetail s={s} result={result} q={q} /> : null}
       <SweepChart />
       <div className="caveats small">
         <div>

@@ -1,5 +1,6 @@
 import { cellRect, type ZoomTransform } from '../../core/layout';
 import type { BlockSelection, Reason } from '../../core/blockSelection';
+import { invertPerm } from '../../methods/sparse/videoGrid';
 
 /** Reason colours: the Okabe–Ito palette (colour-blind safe), one per reason of §0.7's block grid. */
 export const REASON_COLORS: Record<Reason, string> = {
@@ -108,4 +109,76 @@ export function drawBlocks(ctx: CanvasRenderingContext2D, rects: BlockRect[], re
     ctx.fillRect(r.x, r.y, r.w, Math.max(2, r.h));
   });
   ctx.globalAlpha = 1;
+}
+
+/** `inv[perm[p]] = p`, memoised per permutation. */
+const inverses = new WeakMap<Int32Array, Int32Array>();
+export function inverseOf(perm: Int32Array): Int32Array {
+  let inv = inverses.get(perm);
+  if (!inv) inverses.set(perm, (inv = invertPerm(perm)));
+  return inv;
+}
+
+/**
+ * The reason code of pair (i, j) of head h in the ORIGINAL token order, for a selection made in
+ * a permuted order (VMoBA, DraftAttention): 0 when the pair is not computed.
+ */
+export function permutedCode(sel: BlockSelection, perm: Int32Array, h: number, i: number, j: number): number {
+  const inv = inverseOf(perm);
+  const p = inv[i];
+  return sel.codes[(h * sel.nRows + Math.floor(p / sel.rowsPer)) * sel.nkb + Math.floor(inv[j] / sel.block)];
+}
+
+const maskMemo = new WeakMap<BlockSelection, Map<number, HTMLCanvasElement>>();
+
+/**
+ * Head h's token mask in the original order as an N × Nk image: pairs not computed are dimmed,
+ * computed pairs lightly tinted with their reason's colour. For reordering methods, whose blocks
+ * are scattered in the original order and cannot be drawn as rectangles. Memoised.
+ */
+export function permutedMaskImage(sel: BlockSelection, perm: Int32Array, h: number, reasons: readonly Reason[]): HTMLCanvasElement {
+  let m = maskMemo.get(sel);
+  if (!m) maskMemo.set(sel, (m = new Map()));
+  const hit = m.get(h);
+  if (hit) return hit;
+  const { Nq, Nk } = sel;
+  const c = document.createElement('canvas');
+  c.width = Nk;
+  c.height = Nq;
+  const ctx = c.getContext('2d')!;
+  const img = ctx.createImageData(Nk, Nq);
+  const rgb = reasons.map((r) => {
+    const hex = REASON_COLORS[r];
+    return [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)];
+  });
+  for (let i = 0; i < Nq; i++)
+    for (let j = 0; j < Nk; j++) {
+      const code = permutedCode(sel, perm, h, i, j);
+      const o = (i * Nk + j) * 4;
+      if (code === 0) img.data.set([0, 0, 0, 150], o);
+      else img.data.set([...rgb[code - 1], 40], o);
+    }
+  ctx.putImageData(img, 0, 0);
+  m.set(h, c);
+  return c;
+}
+
+/** Draws a permuted selection's mask over the heatmap, and fills the active query row's computed keys. */
+export function drawPermutedMask(ctx: CanvasRenderingContext2D, sel: BlockSelection, perm: Int32Array, h: number, reasons: readonly Reason[], active: number | null, n: number, nk: number, size: number, t: ZoomTransform): void {
+  const r = cellRect(0, n, 0, nk, n, nk, size, size, t);
+  ctx.save();
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(permutedMaskImage(sel, perm, h, reasons), r.x, r.y, r.w, r.h);
+  if (active !== null) {
+    ctx.globalAlpha = 0.6;
+    for (let j = 0; j < nk; j++) {
+      const code = permutedCode(sel, perm, h, active, j);
+      if (!code) continue;
+      const c = cellRect(active, active + 1, j, j + 1, n, nk, size, size, t);
+      if (c.x > size || c.x + c.w < 0) continue;
+      ctx.fillStyle = REASON_COLORS[reasons[code - 1]];
+      ctx.fillRect(c.x, c.y, Math.max(1, c.w), Math.max(2, c.h));
+    }
+  }
+  ctx.restore();
 }
