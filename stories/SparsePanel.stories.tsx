@@ -56,3 +56,15 @@ export const SparseDBidirectional: Story = {
 export const ThinKChannels: Story = {
   parameters: sparse({ pattern: 'random', heads: 4, kvHeads: 2, headDim: 16, method: { id: 'think', params: { lambda: 0.5 } } }, 'ThinK prunes half of the key channels of every head (crossed out) for all but the most recent keys: every token stays, the maps and the output error show the change.'),
 };
+
+export const VmobaVideo2D: Story = {
+  parameters: sparse({ video: { T: 4, Hp: 8, Wp: 8 }, heads: 4, kvHeads: 2, causal: false, method: { id: 'vmoba', params: { partition: '2d', scope: 'query_head' } }, locked: { q: 100, k: null }, view: { head: 0 } }, 'VMoBA on the synthetic video (4 frames of 8 × 8 patches) with the 2D partition: four spatial chunks across all frames, drawn on the token grid; the locked patch keeps its own chunk and the chunks its gate covers up to τ = 0.25 per query and head. In token order the mask is scattered (the heatmap).'),
+};
+
+export const DraftAttentionVideo: Story = {
+  parameters: sparse({ video: { T: 4, Hp: 8, Wp: 8 }, heads: 4, kvHeads: 2, causal: false, method: { id: 'draft', params: { ph: 2, pw: 4 } }, locked: { q: 70, k: null }, view: { head: 1 } }, 'DraftAttention with cells of 2 × 4 patches: the draft map of pooled queries and keys, its kept cell pairs (σ = 0.9, one more than the top 10%), the block mask in the reordered order, and the same mask scattered over the token-order heatmap.'),
+};
+
+export const TokenSelectVotes: Story = {
+  parameters: sparse({ pattern: 'mixed', heads: 8, kvHeads: 4, method: { id: 'tokenselect', params: { nLocal: 4, topk: 6 } }, locked: { q: 40, k: null }, view: { head: 2 } }, 'TokenSelect on the text: each head\'s softmax criticality over the middle tokens, the summed votes, and the six tokens they keep with the sink and the four recent tokens, shared by every head.'),
+};

@@ -1,5 +1,5 @@
 import { tokenize } from '../src/core/tokenize';
-import { syntheticQKV, type Pattern } from '../src/core/synthetic';
+import { gridTokens, syntheticQKV, type Pattern } from '../src/core/synthetic';
 import { referenceAttention } from '../src/core/referenceAttention';
 import { headStats } from '../src/core/headStats';
 import { headMapping } from '../src/core/headMap';
@@ -21,6 +21,8 @@ export interface StoryStoreOptions {
   seed?: number;
   /** Causal mask; default true. */
   causal?: boolean;
+  /** The synthetic video source on this grid (frames × height × width) instead of the text. */
+  video?: { T: number; Hp: number; Wp: number };
   /** An initially locked cell (query row, optional key column). */
   locked?: Cell | null;
   /** View options: head shown large, map mode, grid colour scale, sequential colour map. */
@@ -33,12 +35,13 @@ export interface StoryStoreOptions {
  * layer checks its kernels against). Throws with a clear message on impossible inputs.
  */
 export function computeStoryResult(source: SourceState, causal: boolean): ViewResult {
-  const tokens = tokenize(source.text).map((t) => t.text);
+  const grid = source.kind === 'video' ? source.grid : undefined;
+  const tokens = grid ? gridTokens(grid) : tokenize(source.text).map((t) => t.text);
   if (tokens.length === 0) throw new Error('story text has no tokens');
   const { heads: H, kvHeads: Hkv, headDim: d } = source;
   if (H % Hkv !== 0) throw new Error(`story: ${H} query heads cannot share ${Hkv} KV heads; pick a divisor of ${H}`);
   const N = tokens.length;
-  const qkv = syntheticQKV({ tokens, pattern: source.pattern, heads: H, kvHeads: Hkv, headDim: d, temperature: source.temperature, seed: source.seed });
+  const qkv = syntheticQKV({ tokens, pattern: source.pattern, heads: H, kvHeads: Hkv, headDim: d, temperature: source.temperature, seed: source.seed, grid });
   const { scores, weights } = referenceAttention(qkv, { causal, scale: null, layout: 'contiguous' });
   return {
     key: JSON.stringify(['story', tokens.length, source.pattern, H, Hkv, d, source.temperature, source.seed, causal]),
@@ -58,6 +61,7 @@ export function computeStoryResult(source: SourceState, causal: boolean): ViewRe
     fallbacks: [],
     ms: 0,
     where: 'story (plain-JS reference)',
+    grid,
   };
 }
 
@@ -66,6 +70,8 @@ export function makeStore(opts: StoryStoreOptions = {}): QkStore {
   const d = DEFAULT_INPUTS;
   const source: SourceState = {
     ...d.source,
+    kind: opts.video ? 'video' : 'synthetic',
+    grid: opts.video ?? d.source.grid,
     text: opts.text ?? d.source.text,
     pattern: opts.pattern ?? d.source.pattern,
     heads: opts.heads ?? d.source.heads,

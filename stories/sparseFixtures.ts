@@ -28,13 +28,14 @@ export async function makeSparseStore(opts: SparseStoryOptions): Promise<QkStore
   const desc = getSparseMethod(method.id);
   if (!desc) throw new Error(`story: there is no sparse method "${method.id}"`);
   const s = st.source;
-  const x = syntheticQKV({ tokens: r.tokens, pattern: s.pattern, heads: s.heads, kvHeads: s.kvHeads, headDim: s.headDim, temperature: s.temperature, seed: s.seed });
+  const grid = r.grid;
+  const x = syntheticQKV({ tokens: r.tokens, pattern: s.pattern, heads: s.heads, kvHeads: s.kvHeads, headDim: s.headDim, temperature: s.temperature, seed: s.seed, grid });
   const causal = st.compute.causal;
   const dense = referenceAttention(x, { causal });
   const t0 = performance.now();
   const run = await runSparse(
     desc.id,
-    { ...x, causal },
+    { ...x, causal, grid },
     method.params,
     async (inputs, o, sel, rule) => {
       const allowed = allowedBy(sel, rule, o.causal);
@@ -48,7 +49,7 @@ export async function makeSparseStore(opts: SparseStoryOptions): Promise<QkStore
     async (inputs, o) => referenceAttention(inputs, { causal: o.causal, scale: o.scale }),
     { strict: true, reference: dense },
   );
-  const curves = await sweepMethods({ ...x, causal }, dense.weights, { [method.id]: method.params });
+  const curves = await sweepMethods({ ...x, causal, grid }, dense.weights, { [method.id]: method.params });
   const sparse = Object.assign(run, { label: desc.label, verified: desc.verified, citation: desc.citation, ms: performance.now() - t0 });
   const key = `${r.key}|sparse:${method.id}`;
   st.setDerived({ status: 'done', error: null, result: { ...r, key, sparse }, sweep: { key: `${key}|story`, curves } });

@@ -59,3 +59,13 @@ export function allowedBy(sel: Pick<BlockSelection, 'Nq' | 'Nk' | 'nRows' | 'nkb
     return true;
   };
 }
+
+/**
+ * The inverse of a token permutation (VMoBA and DraftAttention select in a reordered token
+ * order where position p holds original token `perm[p]`): `inv[perm[p]] = p`.
+ */
+export function invertPerm(perm: Int32Array): Int32Array {
+  const inv = new Int32Array(perm.length);
+  for (let p = 0; p < perm.length; p++) inv[perm[p]] = p;
+  return inv;
+}

@@ -368,7 +368,7 @@ export const SPARSE_METHODS: SparseDescriptor[] = [
     ],
     select: (x, p) => {
       if (x.causal) throw new Error('VMoBA is the bidirectional attention of a video diffusion transformer; switch the causal mask off');
-      const [H, N] = x.q.shape;
+      const N = x.q.shape[1];
       const grid = gridParam(p, N);
       const byLayer = p.partition === 'layer';
       const layer = Number(p.layer);

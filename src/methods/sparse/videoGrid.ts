@@ -30,12 +30,7 @@ export function checkGrid(g: VideoGrid, visual: number, what: string): void {
   if (g.T * g.Hp * g.Wp !== visual) throw new Error(`the grid ${g.T} × ${g.Hp} × ${g.Wp} holds ${g.T * g.Hp * g.Wp} tokens, but ${what} has ${visual}; set frames × height × width to match`);
 }
 
-/** The inverse permutation: `inv[perm[p]] = p`. */
-export function invertPerm(perm: Int32Array): Int32Array {
-  const inv = new Int32Array(perm.length);
-  for (let p = 0; p < perm.length; p++) inv[perm[p]] = p;
-  return inv;
-}
+export { invertPerm } from '../../core/blockSelection';
 
 /** Gathers rows of `[G, N, c]` into permuted order: `out[g, p] = x[g, perm[p]]`. */
 export function permuteRows(x: Float32Array, G: number, N: number, c: number, perm: Int32Array): Float32Array {

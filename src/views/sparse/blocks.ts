@@ -1,6 +1,5 @@
 import { cellRect, type ZoomTransform } from '../../core/layout';
-import type { BlockSelection, Reason } from '../../core/blockSelection';
-import { invertPerm } from '../../methods/sparse/videoGrid';
+import { invertPerm, type BlockSelection, type Reason } from '../../core/blockSelection';
 
 /** Reason colours: the Okabe–Ito palette (colour-blind safe), one per reason of §0.7's block grid. */
 export const REASON_COLORS: Record<Reason, string> = {
