@@ -131,6 +131,24 @@ describe('decodeState: round trip', () => {
     expect(r.locked).toBeNull();
   });
 
+  it('round-trips the synthetic video grid, and explains a bad or oversized one', () => {
+    const inputs = withInputs({ source: { kind: 'video', grid: { T: 3, Hp: 6, Wp: 10 } }, compute: { causal: false } });
+    const q = encodeState({ inputs, locked: null });
+    expect(new URLSearchParams(q).get('video')).toBe('3x6x10');
+    expect(new URLSearchParams(q).get('text')).toBeNull(); // the video has no text
+    const r = decodeState(q);
+    expect(r.messages).toEqual([]);
+    expect(r.inputs.source.kind).toBe('video');
+    expect(r.inputs.source.grid).toEqual({ T: 3, Hp: 6, Wp: 10 });
+    const bad = decodeState('?video=4x8');
+    expect(bad.inputs.source.kind).toBe('synthetic');
+    expect(bad.messages.join()).toMatch(/video="4x8" is not frames×height×width \(e.g. 4x8x8\)/);
+    const big = decodeState('?video=64x64x64');
+    expect(big.inputs.source.kind).toBe('video');
+    expect(big.inputs.source.grid).toEqual(DEFAULT_INPUTS.source.grid);
+    expect(big.messages.join()).toMatch(/262144 tokens; the video grid takes 1 to 1024/);
+  });
+
   it('round-trips tricky texts exactly', () => {
     for (const text of TRICKY_TEXTS) {
       const inputs = withInputs({ source: { text } });
