@@ -2,7 +2,8 @@
 // `npm run bench`: builds the app, drives headless Chromium (Debian's) and prints a table of
 // median times, with ratios measured in the same run; writes bench-results/bench.json.
 // Options: --quick (N ≤ 1024 only), --no-build, --backends=wasm,cpu, --sizes=256,1024, --skip-app-hover,
-// --skip-grouping / --grouping-only, --skip-import / --import-only
+// --skip-grouping / --grouping-only, --skip-import / --import-only, --sparse-only (with
+// --sparse-backends=wasm,webgl and --sparse-n=4096)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { launch, serveDist, haveChromium, CHROMIUM } from './lib/browser.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
+// One part alone: the others are skipped (the cold load still runs: it is 3 s).
+if (args['sparse-only']) Object.assign(args, { 'skip-app-hover': true, 'skip-grouping': true, 'skip-import': true });
 const quick = !!args.quick;
 const backends = (args.backends ?? 'webgpu,webgl,wasm,cpu').split(',');
 const sizes = (args.sizes ?? (quick ? '256,1024' : '256,1024,2048,4096')).split(',').map(Number);
@@ -189,6 +192,7 @@ async function sparseBench() {
     if (r.error) log(`sparse ${backend}: ${r.error}`);
     else {
       log(`sparse N=${N} H=8 d=64 on ${backend}: dense ${r.denseMs.toFixed(0)} ms; MoBA selection ${r.mobaSelectMs.toFixed(0)} ms (${(100 * r.mobaSelectFraction).toFixed(1)}% of dense)`);
+      for (const x of r.selections ?? []) log(x.error ? `  ${x.id} selection: ${x.error}` : `  ${x.id} selection (${x.causal ? 'causal' : 'bidirectional'}, default parameters): ${x.ms.toFixed(0)} ms = ${(100 * x.fractionOfDense).toFixed(1)}% of dense`);
       for (const x of r.rows) log(`  density ${(100 * x.density).toFixed(1)}% (computed ${(100 * x.computedFraction).toFixed(1)}%): ${x.ms.toFixed(0)} ms against ${x.denseMs.toFixed(0)} ms dense in the same loop = ${x.ratioToDense.toFixed(3)}× dense (target ≤ ${(1.5 * x.density).toFixed(3)}×); runs ${x.sparseRuns.map((v) => v.toFixed(0)).join('/')} vs ${x.denseRuns.map((v) => v.toFixed(0)).join('/')}`);
     }
   }

@@ -21,6 +21,7 @@ import { mobaSelect } from '../methods/sparse/moba';
 import { windowSelect } from '../methods/sparse/window';
 import { flexPrefillSelect } from '../methods/sparse/flexprefill';
 import { runSparse } from '../methods/sparse/run';
+import { SPARSE_METHODS, sparseParams } from '../methods/sparse/registry';
 import { mulberry32 } from '../core/prng';
 
 const median = (xs: number[]) => {
@@ -255,6 +256,23 @@ const harness = {
       const moba = (await time(() => mobaSelect(inputs, { block: N / 8, topk: 3 }), 3, opts.budgetMs, false)).median;
       out.mobaSelectMs = moba;
       out.mobaSelectFraction = moba / (out.denseMs as number);
+      // Every method's own selection (plain TypeScript, default parameters) against dense time,
+      // each on the mask it is defined for; the video methods read the tokens as 16 frames of 16 × 16.
+      const side = Math.round(Math.cbrt(N));
+      const grid = side ** 3 === N ? { T: side, Hp: side, Wp: side } : { T: 1, Hp: 1, Wp: N };
+      const selections = [];
+      for (const m of SPARSE_METHODS) {
+        const causal = (m.mask ?? 'causal') !== 'bidirectional';
+        const x = { ...inputs, causal, grid };
+        const { params } = sparseParams(m, x, {}, false);
+        try {
+          const t = (await time(async () => m.select(x, params), 1, opts.budgetMs, false)).median;
+          selections.push({ id: m.id, ms: t, fractionOfDense: t / (out.denseMs as number), causal });
+        } catch (e) {
+          selections.push({ id: m.id, error: (e as Error).message.slice(0, 200) });
+        }
+      }
+      out.selections = selections;
     } catch (e) {
       out.error = (e as Error).message.slice(0, 300);
     }

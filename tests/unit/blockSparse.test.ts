@@ -61,6 +61,34 @@ describe('block-sparse kernel on the tfjs cpu backend', () => {
     expect(maxAbsDiff(r.weights!.subarray(100), Array.from(dense.weights.subarray(100)))).toBeLessThanOrEqual(1e-6);
   });
 
+  it('block-level tiles sharing one mask (diagonal last, or none) match the reference, causal and not', async () => {
+    // Whole tiles of 8 rows over blocks of 8: in each bucket the tiles share their mask when every
+    // last block is the diagonal (or none is); a partial last block and a mixed bucket use per-tile masks.
+    for (const N of [64, 61]) {
+      const tokens = Array.from({ length: N }, (_, i) => `w${i % 13}`);
+      const x = syntheticQKV({ tokens, pattern: 'mixed', heads: 3, kvHeads: 1, headDim: 8, temperature: 1, seed: 4 });
+      for (const causal of [true, false]) {
+        const sel = emptySelection(3, N, N, 8, 8);
+        const nb = sel.nkb;
+        for (let h = 0; h < 3; h++)
+          for (let I = 0; I < nb; I++) {
+            const row = (h * nb + I) * nb;
+            sel.codes[row + (causal ? I : (I + h) % nb)] = h === 2 && I % 2 ? 0 : 1; // head 2: odd rows miss their diagonal
+            if (I > 0) sel.codes[row + ((I * 5 + h) % I)] = 1;
+            if (!causal) sel.codes[row + (I + 3) % nb] = 1;
+          }
+        const r = await blockSparseAttention(x, { causal }, specOf(sel, null), true);
+        const ref = referenceAttention(x, { causal, allowed: allowedBy(sel, null, causal) });
+        expect(maxAbsDiff(r.weights!, Array.from(ref.weights)), `N=${N} causal=${causal}`).toBeLessThanOrEqual(1e-6);
+        expect(maxAbsDiff(r.output, Array.from(ref.output)), `N=${N} causal=${causal}`).toBeLessThanOrEqual(1e-5);
+        let pairs = 0;
+        const ok = allowedBy(sel, null, causal);
+        for (let h = 0; h < 3; h++) for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) if (ok(h, i, j)) pairs++;
+        expect(r.pairs).toBe(pairs);
+      }
+    }
+  });
+
   it('refuses codes that do not fit the inputs, naming the geometry', async () => {
     const tokens = ['a', 'b', 'c'];
     const x = syntheticQKV({ tokens, pattern: 'random', heads: 1, kvHeads: 1, headDim: 2, temperature: 1, seed: 1 });
