@@ -43,9 +43,11 @@ export function Controls() {
       {source.kind === 'video' ? (
         <>
           <h2>Synthetic video (frames × height × width)</h2>
-          <p className="help">
-            Tokens of a video latent grid, flattened frame by frame. Heads cycle through: {VIDEO_PATTERNS.map((p, i) => `${i ? '; ' : ''}${p}: ${VIDEO_PATTERN_INFO[p]}`).join('')}. For VMoBA and DraftAttention.
-          </p>
+          <div className="ctl">
+            <p className="help">
+              Tokens of a video latent grid, flattened frame by frame (for VMoBA and DraftAttention). Heads cycle through: {VIDEO_PATTERNS.map((p, i) => `${i ? '; ' : ''}${p}: ${VIDEO_PATTERN_INFO[p]}`).join('')}.
+            </p>
+          </div>
           <div className="row3">
             {(['T', 'Hp', 'Wp'] as const).map((key) => (
               <NumberField

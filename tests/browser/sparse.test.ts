@@ -49,7 +49,7 @@ describe('sparse attention in Chromium', () => {
     // The gate of the locked query: its own block forced, one more chosen.
     expect(await page.locator('[data-testid=gate-row] .gate-bar').count()).toBe(Math.ceil(tokens.length / 4));
     const titles = await page.$$eval('[data-testid=gate-row] .gate-bar', (b) => b.map((x) => x.getAttribute('title')));
-    expect(titles.filter((t) => /— forced/.test(t!))).toEqual(['block 5: own — forced']);
+    expect(titles.filter((t) => /— forced/.test(t!))).toEqual(['key block 5: own — forced']);
     expect(titles.filter((t) => /— topk/.test(t!))).toHaveLength(1);
     // Hovering a cell tells whether its key block was selected and why, with the gate score.
     const box = (await page.locator('[data-testid=heatmap-overlay]').boundingBox())!;
