@@ -93,7 +93,7 @@ export async function forward(model: TfModel, ids: number[], opts: { capture?: n
     if (!t) throw new Error(`the model has no weight "${name}"`);
     return t;
   };
-  const { heads: H, kvHeads: Hkv, headDim: hd, hidden } = c;
+  const { heads: H, kvHeads: Hkv, headDim: hd } = c;
   const scale = 1 / Math.sqrt(hd);
   const rope = c.family === 'llama' ? ropeTables(N, hd, c.ropeTheta) : null;
   const layers: (LayerCapture | undefined)[] = [];
