@@ -13,6 +13,7 @@
 import type { BackendChoice, BackendFailure, BackendName } from './core/backendNames';
 import type { QKV } from './core/tensor';
 import { inBrowser } from './core/runtime';
+import { ModelError } from './models/config';
 import type { HeadLayout } from './core/headMap';
 
 export type { Tensor, QKV, AttentionDims } from './core/tensor';
@@ -175,3 +176,76 @@ export { importTensors, sniffFormat, type FileFormat } from './io/importTensors'
 export { exportTensors, safeJson, type ExportFormat, type ExportInput, type ExportedFile } from './io/exportTensors';
 export { ImportError, IMPORT_CAPS, type ImportProblem } from './io/errors';
 export type { ImportOutcome, ImportedSource, ImportedLayer, LayerQKV, PendingArray, ArrayLayout, AxisRole } from './io/types';
+
+// Real models (issue 3): Hugging Face checkpoints of GPT-2 and the Llama family, read from the
+// user's own files (never fetched), run by a tfjs forward pass that captures every layer.
+export { parseConfig, ModelError, SUPPORTED_TYPES } from './models/config';
+export { inspectCheckpoint, readWeights, fileFromBytes, fileFromBlob, type ModelFile, type CheckpointInfo } from './models/checkpoint';
+export { loadTokenizer, type TextTokenizer } from './models/tokenizer';
+export type { ModelConfig } from './core/modelSpec';
+export type { LayerCapture, ForwardResult } from './compute/forward';
+
+/** A checkpoint loaded on a tfjs backend, with its tokenizer when the files held one. */
+export interface LoadedModel {
+  info: import('./models/checkpoint').CheckpointInfo;
+  tokenizer: import('./models/tokenizer').TextTokenizer | null;
+  backend: string;
+  /** @internal the weights on the backend */
+  tf: import('./compute/forward').TfModel;
+  dispose(): void;
+}
+
+/**
+ * Loads a checkpoint from its files (`config.json`, `model.safetensors` or the shards of
+ * `model.safetensors.index.json`, optional `tokenizer.json` and `tokenizer_config.json`):
+ * checks the config and every tensor's shape and dtype before reading weights, reads them one
+ * slice at a time, and uploads them to `backend` (default `wasm` in a browser, `cpu` in Node).
+ * Every problem is a {@link ModelError} naming the file.
+ *
+ * @example
+ * const model = await loadModel([...input.files].map((f) => fileFromBlob(f)));
+ * const r = await runModel(model, 'When Mary and John went to the store');
+ * r.layers[3]!.weights; // [H, N, N] of layer 3
+ */
+export async function loadModel(files: import('./models/checkpoint').ModelFile[], opts: { backend?: BackendName; onProgress?: (read: number, total: number) => void } = {}): Promise<LoadedModel> {
+  const [{ inspectCheckpoint, readWeights }, { loadTokenizer }, { createModel }, { activate }] = await Promise.all([import('./models/checkpoint'), import('./models/tokenizer'), import('./compute/forward'), import('./compute/backends')]);
+  const info = await inspectCheckpoint(files);
+  let tokenizer = null;
+  if (info.tokenizer) {
+    const read = async (f: import('./models/checkpoint').ModelFile) => {
+      try {
+        return JSON.parse(new TextDecoder().decode(await f.read(0, f.size)));
+      } catch (e) {
+        throw new ModelError(f.name, `is not valid JSON (${(e as Error).message.slice(0, 80)})`);
+      }
+    };
+    const cfgFile = info.files.find((f) => f.name === 'tokenizer_config.json');
+    tokenizer = loadTokenizer(await read(info.tokenizer), cfgFile ? await read(cfgFile) : {}, info.config.vocab);
+  }
+  const backend = opts.backend ?? (inBrowser() ? 'wasm' : 'cpu');
+  const why = await activate(backend);
+  if (why) throw new Error(`the ${backend} backend is not available here: ${why}`);
+  const weights = await readWeights(info, opts.onProgress);
+  const tfModel = createModel(info.config, weights);
+  return { info, tokenizer, backend, tf: tfModel, dispose: () => tfModel.dispose() };
+}
+
+/**
+ * Runs text (through the model's tokenizer) or token ids through a loaded model and returns,
+ * for the layers in `capture` (default all), Q and K before and after RoPE, V, the scaled scores,
+ * the causal weights and the head outputs, plus the next-token logits and the tokens.
+ */
+export async function runModel(model: LoadedModel, input: string | number[], opts: { capture?: number[] } = {}): Promise<import('./compute/forward').ForwardResult & { tokens: string[] }> {
+  const { forward } = await import('./compute/forward');
+  let ids: number[];
+  let tokens: string[];
+  if (typeof input === 'string') {
+    if (!model.tokenizer) throw new Error('this checkpoint came without tokenizer.json: pass token ids, or add tokenizer.json to the files');
+    ({ ids, tokens } = model.tokenizer.encode(input));
+  } else {
+    ids = input;
+    tokens = ids.map((i) => (model.tokenizer ? model.tokenizer.decode([i]) : `#${i}`));
+  }
+  const r = await forward(model.tf, ids, { capture: opts.capture });
+  return { ...r, tokens };
+}

@@ -8,6 +8,8 @@ import { ModelError, parseConfig } from '../../src/models/config';
 import { createModel, forward, ropeTables } from '../../src/compute/forward';
 import { ropeInvFreq, ropeRotate } from '../../src/core/rope';
 import { maxAbsDiff } from './goldens';
+import { loadTokenizer } from '../../src/models/tokenizer';
+import { loadModel, runModel } from '../../src/index';
 
 // Written by scripts/make_model_goldens.py: tiny random-weight checkpoints in the Hugging Face
 // layout and the captures of an independent PyTorch implementation of each architecture.
@@ -119,5 +121,53 @@ describe('bad checkpoints get a message naming the file and the problem', () => 
     const e = await inspectCheckpoint(replace(llama(), 'config.json', enc(JSON.stringify({ ...cfg(), num_hidden_layers: 3 })))).catch((x) => x);
     expect(e).toBeInstanceOf(ModelError);
     expect(e.message).toMatch(/has no tensor "model.layers.2.input_layernorm.weight"/);
+  });
+});
+
+// Written by scripts/make_tokenizer_fixture.py: a tiny byte-level BPE tokenizer.json and the
+// encodings of an independent Python BPE (GPT-2's pre-tokenizer and merge order).
+describe('tokenizer.json through @huggingface/tokenizers', () => {
+  const dir = join(ROOT, 'tests/fixtures/models/tokenizer-tiny');
+  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
+  const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
+  const T = JSON.parse(readFileSync(join(ROOT, 'tests/golden/tokenizer.json'), 'utf8')) as { vocab_size: number; cases: { text: string; ids: number[]; tokens: string[] }[] };
+
+  it('encodes every case as the reference does, and decodes back to the text', () => {
+    const tok = loadTokenizer(json, config, 96);
+    expect(tok.vocabSize).toBe(T.vocab_size);
+    expect(T.cases.length).toBeGreaterThanOrEqual(8);
+    for (const c of T.cases) {
+      const e = tok.encode(c.text);
+      expect(e.ids, JSON.stringify(c.text)).toEqual(c.ids);
+      expect(e.tokens, JSON.stringify(c.text)).toEqual(c.tokens);
+      expect(tok.decode(e.ids)).toBe(c.text);
+    }
+  });
+
+  it('refuses a tokenizer whose ids do not fit the model, or that is not a tokenizer.json', () => {
+    expect(() => loadTokenizer(json, config, 64)).toThrow(/tokenizer.json: can produce ids up to 95, but config.json has vocab_size 64: the tokenizer does not belong to this model/);
+    expect(() => loadTokenizer({ version: '1.0' }, config)).toThrow(/has no "model" with a "type"/);
+    expect(() => loadTokenizer([1, 2], config)).toThrow(/must be a JSON object/);
+  });
+
+  it('loadModel with a tokenizer runs text through a checkpoint; without one it asks for ids', async () => {
+    const files = [...filesOf('tests/fixtures/models/gpt2-tiny'), ...filesOf('tests/fixtures/models/tokenizer-tiny')];
+    const model = await loadModel(files, { backend: 'cpu' });
+    try {
+      const r = await runModel(model, 'the cat sat', { capture: [0] });
+      expect(r.tokens).toEqual(model.tokenizer!.encode('the cat sat').tokens);
+      expect(r.layers[0]!.weights.shape).toEqual([4, r.ids.length, r.ids.length]);
+      expect(r.layers[1]).toBeUndefined();
+    } finally {
+      model.dispose();
+    }
+    const bare = await loadModel(filesOf('tests/fixtures/models/qwen2-tiny'), { backend: 'cpu' });
+    try {
+      await expect(runModel(bare, 'the cat')).rejects.toThrow(/came without tokenizer.json: pass token ids/);
+      const r = await runModel(bare, [5, 17, 3]);
+      expect(r.tokens).toEqual(['#5', '#17', '#3']);
+    } finally {
+      bare.dispose();
+    }
   });
 });
