@@ -22,6 +22,8 @@ import { windowSelect } from '../methods/sparse/window';
 import { flexPrefillSelect } from '../methods/sparse/flexprefill';
 import { runSparse } from '../methods/sparse/run';
 import { SPARSE_METHODS, sparseParams } from '../methods/sparse/registry';
+import { fileFromBytes, inspectCheckpoint, readWeights } from '../models/checkpoint';
+import { createModel, forward } from '../compute/forward';
 import { mulberry32 } from '../core/prng';
 
 const median = (xs: number[]) => {
@@ -146,6 +148,27 @@ const harness = {
       { strict: true },
     );
     return { backends: [...used], leaked: liveTensors() - before, weights: Array.from(r.weights), output: Array.from(r.output) };
+  },
+  /**
+   * A checkpoint (files as base64) through the loader and the tfjs forward pass on one backend,
+   * for the model goldens: every layer's captures and the logits, the backend used and any
+   * tensor left behind.
+   */
+  async modelCase(files: { name: string; b64: string }[], ids: number[], backend: BackendName) {
+    const why = await activate(backend);
+    if (why) return { error: why };
+    const bytes = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+    const info = await inspectCheckpoint(files.map((f) => fileFromBytes(f.name, bytes(f.b64))));
+    const weights = await readWeights(info);
+    const before = liveTensors();
+    const model = createModel(info.config, weights);
+    try {
+      const r = await forward(model, ids);
+      const arr = (t: { data: Float32Array }) => Array.from(t.data);
+      return { backend: r.backend, layers: r.layers.map((l) => ({ q_pre: arr(l!.qPre), k_pre: arr(l!.kPre), q: arr(l!.q), k: arr(l!.k), v: arr(l!.v), scores: arr(l!.scores), weights: arr(l!.weights), head_out: arr(l!.headOut), hidden_out: arr(l!.hiddenOut) })), logits: arr(r.logits!), leakedDuring: liveTensors() - before - model.weights.size };
+    } finally {
+      model.dispose();
+    }
   },
   /** Dense attention at N = 300 (several query blocks) on one backend against the plain-JS loop: max errors. */
   async blockedVsReference(backend: BackendName) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { golden, maxAbsDiff, maxRelDiff } from '../unit/goldens';
 import { libraryParams } from '../unit/sparseGolden';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A golden file of tests/golden. */
@@ -117,6 +117,27 @@ describe.each(['webgpu', 'webgl', 'wasm', 'cpu'] as const)('%s backend in Chromi
         expect(maxAbsDiff(r.weights, c.weights), `${id} ${c.name} weights`).toBeLessThanOrEqual(1e-4);
         expect(maxAbsDiff(r.output, c.output), `${id} ${c.name} output`).toBeLessThanOrEqual(1e-4);
       }
+    }
+  });
+
+  it('runs the Hugging Face checkpoints (GPT-2, sharded Llama with GQA, BF16 Llama, Qwen2) through the forward pass within 1e-4 of PyTorch', async () => {
+    const G = goldenFile('models.json') as { models: { name: string; dir: string; ids: number[]; layers: Record<string, number[]>[]; logits: number[] }[] };
+    for (const m of G.models.filter((x) => ['gpt2-tiny', 'llama-tiny', 'llama-tiny-bf16', 'qwen2-tiny'].includes(x.name))) {
+      const dir = join(process.cwd(), m.dir);
+      const files = readdirSync(dir).map((name) => ({ name, b64: readFileSync(join(dir, name)).toString('base64') }));
+      const r = await page.evaluate(([f, ids, b]) => window.qkHarness.modelCase(f, ids, b), [files, m.ids, backend] as const);
+      if ('error' in r) {
+        if (allowMissing) continue;
+        throw new Error(`${m.name}: ${r.error}`);
+      }
+      if (!allowMissing) expect(r.backend).toBe(backend);
+      expect(r.leakedDuring, `${m.name} left tensors`).toBe(0);
+      m.layers.forEach((g, l) => {
+        for (const key of ['q_pre', 'k_pre', 'q', 'k', 'v', 'scores', 'weights', 'head_out', 'hidden_out'] as const) {
+          expect(maxAbsDiff(r.layers[l][key], g[key]), `${m.name} layer ${l} ${key}`).toBeLessThanOrEqual(1e-4);
+        }
+      });
+      expect(maxAbsDiff(r.logits, m.logits), `${m.name} logits`).toBeLessThanOrEqual(1e-4);
     }
   });
 
