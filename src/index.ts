@@ -232,6 +232,7 @@ export async function loadModel(files: import('./models/checkpoint').ModelFile[]
 
 /**
  * Runs text (through the model's tokenizer) or token ids through a loaded model and returns,
+ * with each token as the text it decodes to,
  * for the layers in `capture` (default all), Q and K before and after RoPE, V, the scaled scores,
  * the causal weights and the head outputs, plus the next-token logits and the tokens.
  */
@@ -241,7 +242,8 @@ export async function runModel(model: LoadedModel, input: string | number[], opt
   let tokens: string[];
   if (typeof input === 'string') {
     if (!model.tokenizer) throw new Error('this checkpoint came without tokenizer.json: pass token ids, or add tokenizer.json to the files');
-    ({ ids, tokens } = model.tokenizer.encode(input));
+    ids = model.tokenizer.encode(input).ids;
+    tokens = ids.map((i) => model.tokenizer!.decode([i]));
   } else {
     ids = input;
     tokens = ids.map((i) => (model.tokenizer ? model.tokenizer.decode([i]) : `#${i}`));

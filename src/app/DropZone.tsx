@@ -1,6 +1,28 @@
 import { useEffect, useState } from 'react';
 import type { QkStore } from '../state/store';
 import { openFile } from './importer';
+import { openCheckpoint } from './modelLoader';
+
+/** The files of a drop, with a dropped folder's files (one level down, as a checkpoint folder is). */
+async function droppedFiles(dt: DataTransfer): Promise<File[]> {
+  const out: File[] = [];
+  const entries = Array.from(dt.items ?? [])
+    .map((i) => (i.kind === 'file' ? i.webkitGetAsEntry?.() : null))
+    .filter((x): x is FileSystemEntry => !!x);
+  if (!entries.some((e) => e.isDirectory)) return Array.from(dt.files);
+  for (const e of entries) {
+    if (e.isFile) out.push(await new Promise<File>((res, rej) => (e as FileSystemFileEntry).file(res, rej)));
+    else if (e.isDirectory) {
+      const reader = (e as FileSystemDirectoryEntry).createReader();
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
+        if (!batch.length) break;
+        for (const f of batch) if (f.isFile) out.push(await new Promise<File>((res, rej) => (f as FileSystemFileEntry).file(res, rej)));
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * Lets a file be dropped anywhere on the page: while one is dragged over, an overlay says what
@@ -31,8 +53,12 @@ export function DropZone({ store }: { store: QkStore }) {
       e.preventDefault();
       depth = 0;
       setOver(false);
-      const f = e.dataTransfer!.files[0];
-      if (f) void openFile(store, f);
+      const dt = e.dataTransfer!;
+      void droppedFiles(dt).then((files) => {
+        // A checkpoint is a folder (or its files) with config.json; anything else is one tensor file.
+        if (files.some((f) => f.name === 'config.json')) void openCheckpoint(store, files);
+        else if (files[0]) void openFile(store, files[0]);
+      });
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragleave', leave);
@@ -47,7 +73,7 @@ export function DropZone({ store }: { store: QkStore }) {
   }, [store]);
   return over ? (
     <div className="drop-overlay" data-testid="drop-overlay">
-      <p>Drop to open: attention or a Q/K/V dump (.npy, .npz, .safetensors, JSON). It stays on this computer.</p>
+      <p>Drop to open: attention or a Q/K/V dump (.npy, .npz, .safetensors, JSON), or a model's folder (config.json, safetensors, tokenizer.json). It stays on this computer.</p>
     </div>
   ) : null;
 }

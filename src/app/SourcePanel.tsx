@@ -1,8 +1,10 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useQk, useQkStore } from '../state/react';
 import { importedLayer } from '../state/store';
 import { Segmented, Select } from '../ui/controls';
 import { openFile, openUrl } from './importer';
+import { builtinModels, openBuiltin, openCheckpoint, type BuiltinModel } from './modelLoader';
+import { ModelText } from './ModelText';
 
 /** Example files shipped with the app (public/examples), opened like a same-origin link. */
 const EXAMPLES = [
@@ -34,6 +36,11 @@ export function SourcePanel() {
   const result = useQk((s) => s.derived.result);
   const compare = useQk((s) => s.view.compare);
   const input = useRef<HTMLInputElement>(null);
+  const folder = useRef<HTMLInputElement | null>(null);
+  const [builtins, setBuiltins] = useState<BuiltinModel[]>([]);
+  useEffect(() => {
+    builtinModels().then(setBuiltins, () => setBuiltins([]));
+  }, []);
   const [exportNote, setExportNote] = useState<string | null>(null);
   const layer = importedLayer({ source, imported });
 
@@ -74,7 +81,26 @@ export function SourcePanel() {
       <div className="ctl">
         <button className="open-file" onClick={() => input.current?.click()} data-testid="open-file">
           Open file…
+        </button>{' '}
+        <button className="open-file" onClick={() => folder.current?.click()} data-testid="open-model" title="a Hugging Face checkpoint folder: config.json, model.safetensors (or shards and model.safetensors.index.json), tokenizer.json">
+          Open model folder…
         </button>
+        <input
+          ref={(el) => {
+            folder.current = el;
+            // Folder picking is not a standard attribute in React's types.
+            el?.setAttribute('webkitdirectory', '');
+          }}
+          type="file"
+          multiple
+          hidden
+          data-testid="model-input"
+          onChange={(e) => {
+            const files = Array.from(e.target.files ?? []);
+            if (files.length) void openCheckpoint(store, files);
+            e.target.value = '';
+          }}
+        />
         <input
           ref={input}
           type="file"
@@ -87,6 +113,26 @@ export function SourcePanel() {
             e.target.value = '';
           }}
         />
+        {builtins.length ? (
+          <p className="help examples" data-testid="builtin-models">
+            Built-in models:{' '}
+            {builtins.map((m, i) => (
+              <span key={m.id}>
+                {i ? ' · ' : ''}
+                <a
+                  href={`?model=${encodeURIComponent(m.id)}`}
+                  title={m.description}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    void openBuiltin(store, m.id);
+                  }}
+                >
+                  {m.label}
+                </a>
+              </span>
+            ))}
+          </p>
+        ) : null}
         <p className="help examples">
           Examples:{' '}
           {EXAMPLES.map((x, i) => (
@@ -105,7 +151,7 @@ export function SourcePanel() {
           ))}
         </p>
         <p className="help">
-          or drop a file anywhere on the page: attention (.npy, .npz, .safetensors, CircuitsVis / BertViz / Inspectus / Tensor2Tensor JSON) or a Q/K/V dump. It is read here, never uploaded.
+          or drop a file anywhere on the page: attention (.npy, .npz, .safetensors, CircuitsVis / BertViz / Inspectus / Tensor2Tensor JSON), a Q/K/V dump, or a GPT-2 / Llama / Mistral / Qwen2 checkpoint folder. It is read here, never uploaded.
         </p>
       </div>
       {imp.reading ? (
@@ -152,6 +198,7 @@ export function SourcePanel() {
           {source.url ? null : (
             <p className="help">A link to this view cannot carry a file you opened from disk: serve the file beside the app and link it with ?src=name to share the view.</p>
           )}
+          {imported.checkpoint ? <ModelText /> : null}
           {imported.notes.map((n, i) => (
             <p key={i} className="help">
               {n}

@@ -5,14 +5,18 @@ import type { decodeState } from '../state/urlCodec';
 import { App } from './App';
 import { startController } from './controller';
 import { openUrl } from './importer';
+import { openBuiltin, setModelClient } from './modelLoader';
 import './app.css';
 
 /** Creates the page's store from the decoded link, wires it to compute, and renders the app. */
 export function mount(root: HTMLElement, client: ComputeClient, decoded: ReturnType<typeof decodeState>): void {
   const store = createQkStore({ ...decoded.inputs, locked: decoded.locked, notices: decoded.messages });
   startController(store, client, { syncUrl: true });
+  setModelClient(client);
   createRoot(root).render(<App store={store} />);
   // A link with ?src= reopens its file (same-origin only); the default example shows meanwhile.
+  const model = decoded.inputs.source.model;
+  if (model) void openBuiltin(store, model.id, model.step);
   const url = decoded.inputs.source.url;
   if (url) {
     // Until the file is read the synthetic example shows; the link's layer, head and cell wait in the store.

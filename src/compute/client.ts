@@ -1,6 +1,7 @@
 import type { BackendName } from './backends';
 import type { EngineRequest, EngineResult, ProbeResult } from './engine';
-import type { FromWorker, ToWorker } from './protocol';
+import { tensorBuffers, type FromWorker, type ModelLayerQKV, type ToWorker } from './protocol';
+import type { ModelConfig } from '../core/modelSpec';
 import { ByteLru } from '../core/lru';
 import type { QKV, Tensor } from '../core/tensor';
 
@@ -101,14 +102,14 @@ export class ComputeClient {
     for (const [, cb] of waiting) cb({ id: -1, ok: false, error: 'retry-on-main' });
   }
 
-  private async send(msg: WithoutId<ToWorker>): Promise<FromWorker> {
+  private async send(msg: WithoutId<ToWorker>, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
     const id = this.nextId++;
     const full = { ...msg, id } as ToWorker;
     if (this.worker) {
       const w = this.worker;
       const reply = await new Promise<FromWorker>((resolve) => {
         this.replies.set(id, resolve);
-        w.postMessage(full);
+        w.postMessage(full, transfer);
       });
       if (!(reply.ok === false && reply.error === 'retry-on-main')) return reply;
     }
@@ -175,6 +176,24 @@ export class ComputeClient {
   async memory(): Promise<{ numTensors: number; numBytes: number; backend: string }> {
     const reply = await this.send({ kind: 'memory' });
     if (reply.ok && reply.kind === 'memory') return { numTensors: reply.numTensors, numBytes: reply.numBytes, backend: reply.backend };
+    throw new Error(reply.ok ? 'unexpected reply' : reply.error);
+  }
+
+  /**
+   * Uploads a checkpoint's weights (read and checked on the page) to the backend where tfjs
+   * runs; their buffers are transferred, not copied. Replaces the model loaded before.
+   */
+  async loadModel(config: ModelConfig, weights: Map<string, Tensor>, backend: BackendName): Promise<{ backend: string; ms: number }> {
+    const list = [...weights.entries()];
+    const reply = await this.send({ kind: 'model-load', config, weights: list, backend }, this.worker ? tensorBuffers(list.map(([, t]) => t)) : []);
+    if (reply.ok && reply.kind === 'model-load') return { backend: reply.backend, ms: reply.ms };
+    throw new Error(reply.ok ? 'unexpected reply' : reply.error);
+  }
+
+  /** Runs token ids through the loaded model: every layer's Q/K/V (and the pre-RoPE copies) and the logits. */
+  async runModel(ids: number[]): Promise<{ layers: ModelLayerQKV[]; logits: Tensor | null; backend: string; ms: number }> {
+    const reply = await this.send({ kind: 'model-run', ids });
+    if (reply.ok && reply.kind === 'model-run') return reply;
     throw new Error(reply.ok ? 'unexpected reply' : reply.error);
   }
 

@@ -80,7 +80,7 @@ const read = async (t: tf.Tensor): Promise<Tensor> => ({ shape: t.shape.slice(),
  * shown layers' `[H, N, N]` maps are held. Throws a clear error for ids outside the vocabulary
  * or a sequence longer than the model's positions (GPT-2).
  */
-export async function forward(model: TfModel, ids: number[], opts: { capture?: number[]; logits?: boolean } = {}): Promise<ForwardResult> {
+export async function forward(model: TfModel, ids: number[], opts: { capture?: number[]; logits?: boolean; maps?: boolean } = {}): Promise<ForwardResult> {
   const c = model.config;
   const N = ids.length;
   if (N < 1) throw new Error('the model needs at least one token');
@@ -177,8 +177,13 @@ export async function forward(model: TfModel, ids: number[], opts: { capture?: n
       if (out.length > 1) {
         const t = out.slice(1);
         try {
-          const [qPre, kPre, q, k, v, scores, weights, headOut, hiddenOut] = await Promise.all([...t, x].map(read));
-          layers[l] = { qPre, kPre, q, k, v, scores, weights, headOut, hiddenOut };
+          // Without maps only Q/K/V are read back (the app computes the maps itself, lazily).
+          const none: Tensor = { shape: [0], data: new Float32Array(0) };
+          const wanted = opts.maps === false ? [...t.slice(0, 5), x] : [...t, x];
+          const got = await Promise.all(wanted.map(read));
+          const [qPre, kPre, q, k, v] = got;
+          const [scores, weights, headOut] = opts.maps === false ? [none, none, none] : got.slice(5, 8);
+          layers[l] = { qPre, kPre, q, k, v, scores, weights, headOut, hiddenOut: got[got.length - 1] };
         } finally {
           // q/k are qPre/kPre themselves without RoPE: dispose each tensor once.
           new Set(t).forEach((u) => u.dispose());

@@ -2,6 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { activate, setForcedFailures } from './backends';
 import { probe, runAttention, setMeasuredFastest } from './engine';
 import type { FromWorker, ToWorker } from './protocol';
+import { createModel, forward, type TfModel } from './forward';
+
+/** The model loaded in this worker (one at a time: loading another frees it). */
+let model: TfModel | null = null;
 
 /** Handles one message, in the worker or on the main thread (the fallback path). Never throws. */
 export async function handle(msg: ToWorker): Promise<FromWorker> {
@@ -14,6 +18,22 @@ export async function handle(msg: ToWorker): Promise<FromWorker> {
       case 'memory': {
         const m = tf.memory();
         return { id: msg.id, ok: true, kind: 'memory', numTensors: m.numTensors, numBytes: m.numBytes, backend: tf.getBackend() ?? 'none' };
+      }
+      case 'model-load': {
+        const t0 = performance.now();
+        const why = await activate(msg.backend);
+        if (why) throw new Error(`the ${msg.backend} backend is not available: ${why}`);
+        model?.dispose();
+        model = null;
+        model = createModel(msg.config, new Map(msg.weights));
+        return { id: msg.id, ok: true, kind: 'model-load', config: msg.config, backend: tf.getBackend() ?? 'none', ms: performance.now() - t0 };
+      }
+      case 'model-run': {
+        if (!model) throw new Error('no model is loaded');
+        const t0 = performance.now();
+        const r = await forward(model, msg.ids, { maps: false });
+        const layers = r.layers.map((l) => ({ q: l!.q, k: l!.k, v: l!.v, qPre: l!.qPre, kPre: l!.kPre }));
+        return { id: msg.id, ok: true, kind: 'model-run', layers, logits: r.logits ?? null, backend: r.backend, ms: performance.now() - t0 };
       }
       case 'config':
         setForcedFailures(msg.forcedFailures);

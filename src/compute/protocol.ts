@@ -1,4 +1,15 @@
 import type { EngineRequest, EngineResult, ProbeResult } from './engine';
+import type { ModelConfig } from '../core/modelSpec';
+import type { Tensor } from '../core/tensor';
+
+/** One layer's queries, keys and values from the model (pre-RoPE copies for the Llama family). */
+export interface ModelLayerQKV {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  qPre: Tensor;
+  kPre: Tensor;
+}
 import type { BackendName } from './backends';
 
 /** Messages from the page to the compute worker. */
@@ -6,6 +17,8 @@ export type ToWorker =
   | { id: number; kind: 'attention'; req: EngineRequest }
   | { id: number; kind: 'probe' }
   | { id: number; kind: 'memory' }
+  | { id: number; kind: 'model-load'; config: ModelConfig; weights: [string, Tensor][]; backend: BackendName }
+  | { id: number; kind: 'model-run'; ids: number[] }
   | { id: number; kind: 'config'; forcedFailures: BackendName[]; fastest: BackendName | null; warm?: BackendName | null };
 
 /** Messages from the compute worker to the page. */
@@ -14,7 +27,16 @@ export type FromWorker =
   | { id: number; ok: true; kind: 'probe'; result: ProbeResult }
   | { id: number; ok: true; kind: 'config' }
   | { id: number; ok: true; kind: 'memory'; numTensors: number; numBytes: number; backend: string }
+  | { id: number; ok: true; kind: 'model-load'; config: ModelConfig; backend: string; ms: number }
+  | { id: number; ok: true; kind: 'model-run'; layers: ModelLayerQKV[]; logits: Tensor | null; backend: string; ms: number }
   | { id: number; ok: false; error: string };
+
+/** Buffers of a list of tensors, to transfer instead of copy. */
+export function tensorBuffers(ts: (Tensor | null | undefined)[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const t of ts) if (t && t.data.buffer instanceof ArrayBuffer && !out.includes(t.data.buffer)) out.push(t.data.buffer);
+  return out;
+}
 
 /** Typed arrays of a result, to transfer instead of copy. */
 export function transferables(r: EngineResult): ArrayBuffer[] {

@@ -41,6 +41,8 @@ export interface ImportedSource {
   /** Free-text model name from the file's metadata. */
   model?: string;
   bytes: number;
+  /** A checkpoint run in the page (issue 3): the loaded model and the text it ran; new text reruns it. */
+  checkpoint?: { model: unknown; text: string };
   /** For one attention array: how it was read, and how to read it another way (the dialog's "change layout"). */
   layout?: { used: ArrayLayout; pending: PendingArray; relayout: (layout: ArrayLayout) => ImportedSource };
 }

@@ -5,7 +5,7 @@ export const DEFAULT_TEXT =
   'When Mary and John went to the store, John gave a drink to Mary. When Mary and John went to the park, John gave a ball to Mary.';
 
 export const DEFAULT_INPUTS: Inputs = {
-  source: { kind: 'synthetic', grid: { T: 4, Hp: 8, Wp: 8 }, layer: 0, positions: 'captured', url: null, text: DEFAULT_TEXT, pattern: 'mixed', heads: 8, kvHeads: 4, headDim: 32, temperature: 1, seed: 7 },
+  source: { kind: 'synthetic', grid: { T: 4, Hp: 8, Wp: 8 }, layer: 0, positions: 'captured', url: null, model: null, text: DEFAULT_TEXT, pattern: 'mixed', heads: 8, kvHeads: 4, headDim: 32, temperature: 1, seed: 7 },
   compute: { backend: 'auto', causal: true, scale: null },
   method: { id: 'mha', params: {} },
   view: { head: 0, mode: 'weights', gridScale: 'perHead', colormap: 'viridis', compare: 'method' },

@@ -40,7 +40,7 @@ export interface QkState extends Inputs {
   imported: ImportedSource | null;
   importState: ImportState;
   /** Shows an opened file: layer 0, head 0, its causal rule; a method that needs Q/K is switched off for weights-only files. */
-  setImported: (src: ImportedSource, url?: string | null) => void;
+  setImported: (src: ImportedSource, url?: string | null, model?: { id: string; step: number } | null) => void;
   setImportState: (patch: Partial<ImportState>) => void;
   setSource: (patch: Partial<SourceState>) => void;
   setCompute: (patch: Partial<ComputeSettings>) => void;
@@ -81,13 +81,14 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     derived: { status: 'idle', result: null, error: null, notices: init.notices ?? [], probe: null, sweep: null },
     imported: null,
     importState: { reading: null, confirm: null, error: null },
-    setImported: (src, url = null) =>
+    setImported: (src, url = null, model = null) =>
       set((s) => {
         // Reopening the file a link names keeps the link's layer, positions, head and locked cell.
-        const same = !!url && s.source.url === url;
+        // So does new text run through the same loaded checkpoint (issue 3).
+        const same = (!!url && s.source.url === url) || (!!src.checkpoint && s.imported?.checkpoint?.model === src.checkpoint.model) || (!!model && !s.imported && s.source.model?.id === model.id);
         const layer = Math.min(same ? s.source.layer : 0, src.layers.length - 1);
         const shown = src.layers[layer];
-        const source = { ...s.source, kind: 'imported' as const, layer, positions: same ? s.source.positions : ('captured' as const), url };
+        const source = { ...s.source, kind: 'imported' as const, layer, positions: same ? s.source.positions : ('captured' as const), url, model };
         return {
           imported: src,
           importState: { reading: null, confirm: null, error: null },

@@ -16,6 +16,8 @@ export interface SourceState {
   positions: 'captured' | 'preRope';
   /** Same-origin URL the imported file came from (so a link can reopen it); null for a dropped file. */
   url: string | null;
+  /** A built-in model (public/models) and the step of its training timeline, so a link can reopen it. */
+  model: { id: string; step: number } | null;
   text: string;
   pattern: Pattern;
   heads: number;

@@ -26,6 +26,12 @@ export function encodeState({ inputs, locked }: Shareable): string {
     p.set('layer', String(s.layer));
     if (s.positions === 'preRope') p.set('pos', 'pre');
   }
+  if (s.kind === 'imported' && s.model) {
+    p.set('model', s.model.id);
+    p.set('mstep', String(s.model.step));
+    p.set('layer', String(s.layer));
+    if (s.positions === 'preRope') p.set('pos', 'pre');
+  }
   if (s.kind === 'video') p.set('video', `${s.grid.T}x${s.grid.Hp}x${s.grid.Wp}`);
   else {
     p.set('text', s.text);
@@ -196,13 +202,20 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
   }
   const src = decodeSrc(p.get('src'), msgs);
   const grid = decodeGrid(p.get('video'), base.source.grid, msgs);
+  const modelId = p.get('model');
+  let model: { id: string; step: number } | null = null;
+  if (modelId !== null) {
+    if (/^[a-z0-9][a-z0-9-]{0,40}$/.test(modelId)) model = { id: modelId, step: intIn(p.get('mstep'), -1, 10_000, 'mstep (training step)', -1, msgs) };
+    else msgs.push(`link: model="${modelId.slice(0, 40)}" is not the name of a built-in model; ignored`);
+  }
   const inputs: Inputs = {
     source: {
-      kind: src ? 'imported' : grid ? 'video' : 'synthetic',
+      kind: src || model ? 'imported' : grid ? 'video' : 'synthetic',
+      model: src ? null : model,
       grid: grid ?? base.source.grid,
       url: src,
-      layer: src ? intIn(p.get('layer'), 0, 1023, 'layer', 0, msgs) : 0,
-      positions: src && p.get('pos') === 'pre' ? 'preRope' : 'captured',
+      layer: src || model ? intIn(p.get('layer'), 0, 1023, 'layer', 0, msgs) : 0,
+      positions: (src || model) && p.get('pos') === 'pre' ? 'preRope' : 'captured',
       text,
       pattern: oneOf<Pattern>(p.get('pattern'), PATTERNS, 'pattern', base.source.pattern, msgs),
       heads,
@@ -218,7 +231,7 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
     },
     view: {
       // A file's heads are known only once it is read: the store clamps the head then.
-      head: src ? intIn(p.get('head'), 0, 1023, 'head', 0, msgs) : intIn(p.get('head'), 0, heads - 1, 'head', Math.min(base.view.head, heads - 1), msgs),
+      head: src || model ? intIn(p.get('head'), 0, 1023, 'head', 0, msgs) : intIn(p.get('head'), 0, heads - 1, 'head', Math.min(base.view.head, heads - 1), msgs),
       mode: oneOf<MapMode>(p.get('mode'), ['weights', 'scores', 'logWeights'], 'mode', base.view.mode, msgs),
       gridScale: oneOf(p.get('grid'), ['shared', 'perHead'] as const, 'grid', base.view.gridScale, msgs),
       colormap: oneOf<SequentialMap>(p.get('cmap'), SEQUENTIAL_MAPS, 'cmap', base.view.colormap, msgs),

@@ -1,0 +1,199 @@
+import { fileFromBlob, inspectCheckpoint, readWeights, type CheckpointInfo, type ModelFile } from '../models/checkpoint';
+import { loadTokenizer, type TextTokenizer } from '../models/tokenizer';
+import { ModelError } from '../models/config';
+import { IMPORT_CAPS } from '../io/errors';
+import type { ImportedSource } from '../io/types';
+import type { ComputeClient } from '../compute/client';
+import type { BackendName } from '../compute/backends';
+import type { QkStore } from '../state/store';
+
+/** Largest model uploaded to the backend here, as float32 (a GPT-2-small checkpoint needs 0.5 GB). */
+export const MODEL_CAP_BYTES = 1.5 * 2 ** 30;
+
+/** Text a freshly loaded model runs first. */
+export const MODEL_DEFAULT_TEXT = 'When Mary and John went to the store, John gave a drink to Mary.';
+
+let client: ComputeClient | null = null;
+/** The page's compute client (set once by `mount`), where checkpoints are loaded and run. */
+export function setModelClient(c: ComputeClient): void {
+  client = c;
+}
+
+const fmt = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`);
+const fmtCount = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : `${(n / 1e3).toFixed(1)} k`);
+
+/** One line describing a checkpoint before it is loaded: architecture, size and memory. */
+export function describeCheckpoint(info: CheckpointInfo): string {
+  const c = info.config;
+  const heads = c.kvHeads === c.heads ? `${c.heads} heads` : `${c.heads} query heads over ${c.kvHeads} KV heads`;
+  return `${c.modelType}: ${c.layers} layers, ${heads} of d = ${c.headDim}, hidden ${c.hidden}, vocabulary ${c.vocab}${c.family === 'llama' ? `, RoPE θ = ${c.ropeTheta}` : ''}; ${fmtCount(info.parameters)} parameters, ${info.dtypes.join('/')} ${fmt(info.diskBytes)} on disk, ${fmt(info.loadedBytes)} as float32 on the backend`;
+}
+
+/** The loaded model as the source panel holds it: what it is, its tokenizer, and how to run new text. */
+export interface LoadedCheckpoint {
+  name: string;
+  summary: string;
+  info: CheckpointInfo;
+  tokenizer: TextTokenizer | null;
+  /** A built-in model: its id and the step of its training timeline shown. */
+  builtin?: { id: string; step: number; timeline: TimelineStep[] };
+}
+
+/**
+ * Opens a checkpoint from the files of its folder (picked or dropped): checks config and headers
+ * and says what it is and what it needs before reading any weight, refuses one too large for
+ * this page, reads the weights slice by slice with a progress bar, uploads them where tfjs runs
+ * (the worker), then runs the default text. Failures become messages; what was shown stays.
+ */
+export async function openCheckpoint(store: QkStore, files: File[], backend: BackendName = 'wasm'): Promise<void> {
+  const first = files[0] as File & { webkitRelativePath?: string };
+  const name = first?.webkitRelativePath?.split('/')[0] || 'checkpoint';
+  await loadCheckpoint(store, name, files.map((f) => fileFromBlob(f, f.name)), { backend });
+}
+
+/**
+ * Loads checkpoint files (a folder the user gave, or a built-in model fetched from this page)
+ * and runs `text` (default: the previous text, or a sentence). Failures become messages and
+ * what was shown stays.
+ */
+async function loadCheckpoint(store: QkStore, name: string, files: ModelFile[], opts: { backend?: BackendName; text?: string; builtin?: LoadedCheckpoint['builtin'] } = {}): Promise<void> {
+  const st = () => store.getState();
+  st().setImportState({ reading: { name, progress: 0, bytes: 0 }, error: null, confirm: null });
+  try {
+    if (!client) throw new Error('the compute client is not ready');
+    const info = await inspectCheckpoint(files);
+    const summary = describeCheckpoint(info);
+    if (info.loadedBytes > MODEL_CAP_BYTES) throw new ModelError(name, `${summary}. That is more than the ${fmt(MODEL_CAP_BYTES)} this page loads; pick a smaller model`);
+    if (!opts.builtin) st().addNotices([`Loading ${name} — ${summary}.`]);
+    let tokenizer: TextTokenizer | null = null;
+    if (info.tokenizer) {
+      const cfg = info.files.find((f) => f.name === 'tokenizer_config.json');
+      tokenizer = loadTokenizer(await readJson(info.tokenizer), cfg ? await readJson(cfg) : {}, info.config.vocab);
+    }
+    const weights = await readWeights(info, (read, total) => st().setImportState({ reading: { name, progress: total ? read / total : null, bytes: read } }));
+    await client.loadModel(info.config, weights, opts.backend ?? 'wasm');
+    const model: LoadedCheckpoint = { name, summary, info, tokenizer, builtin: opts.builtin };
+    await runCheckpoint(store, model, opts.text ?? (tokenizer ? MODEL_DEFAULT_TEXT : '1 2 3 4 5 6 7 8'));
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    st().setImportState({ reading: null, confirm: null, error: msg });
+    st().addNotices([`The checkpoint could not be opened — ${msg}. What was on screen is kept.`]);
+    // A link's model that could not be opened: the synthetic example stays, and the link stops naming it.
+    if (!st().imported && st().source.kind === 'imported') st().setSource({ kind: 'synthetic', model: null });
+  }
+}
+
+async function readJson(f: ModelFile): Promise<unknown> {
+  try {
+    return JSON.parse(new TextDecoder().decode(await f.read(0, f.size)));
+  } catch (e) {
+    throw new ModelError(f.name, `is not valid JSON (${(e as Error).message.slice(0, 80)})`);
+  }
+}
+
+/** One checkpoint of a built-in model's training timeline (public/models/<id>/timeline.json). */
+export interface TimelineStep {
+  step: number;
+  file: string;
+  train_loss?: number;
+  val_loss?: number;
+  loss?: number;
+}
+
+/** The built-in models this page ships (public/models/index.json). */
+export interface BuiltinModel {
+  id: string;
+  label: string;
+  description: string;
+}
+
+/** Fetches one file of a built-in model from this page's own origin (never from elsewhere). */
+async function fetchFile(id: string, file: string, as = file): Promise<ModelFile> {
+  const res = await fetch(`models/${id}/${file}`);
+  if (!res.ok) throw new ModelError(`models/${id}/${file}`, `could not be fetched from this page: HTTP ${res.status}`);
+  return fileFromBlob(await res.blob(), as);
+}
+
+/** The list of built-in models (empty when the page ships none). */
+export async function builtinModels(): Promise<BuiltinModel[]> {
+  const res = await fetch('models/index.json');
+  if (!res.ok) return [];
+  const j = (await res.json()) as { models?: BuiltinModel[] };
+  return Array.isArray(j.models) ? j.models : [];
+}
+
+/**
+ * Opens a built-in model at step `step` of its training timeline (−1 or beyond the end: the
+ * final weights), keeping the text the previous model ran when there was one.
+ */
+export async function openBuiltin(store: QkStore, id: string, step = -1, text?: string): Promise<void> {
+  try {
+    if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(id)) throw new ModelError(`model=${id.slice(0, 40)}`, 'is not the name of a built-in model');
+    const list = await builtinModels();
+    const meta = list.find((m) => m.id === id);
+    if (!meta) throw new ModelError(`model=${id}`, `is not a built-in model here (there are: ${list.map((m) => m.id).join(', ') || 'none'})`);
+    const timelineRes = await fetch(`models/${id}/timeline.json`);
+    const timeline = timelineRes.ok ? ((await timelineRes.json()) as TimelineStep[]) : [];
+    const at = step >= 0 && step < timeline.length ? step : timeline.length - 1;
+    const weightsFile = at >= 0 && at < timeline.length - 1 ? timeline[at].file : 'model.safetensors';
+    const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+    const files = await Promise.all([...names.map((n) => fetchFile(id, n).catch(() => null)), fetchFile(id, weightsFile, 'model.safetensors')]);
+    const prev = store.getState().imported?.checkpoint;
+    await loadCheckpoint(store, meta.label, files.filter((f): f is ModelFile => !!f), { text: text ?? (prev ? prev.text : undefined), builtin: { id, step: at, timeline } });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const st = store.getState();
+    st.setImportState({ reading: null, confirm: null, error: msg });
+    st.addNotices([`The built-in model could not be opened — ${msg}. What was on screen is kept.`]);
+    if (!st.imported && st.source.kind === 'imported') st.setSource({ kind: 'synthetic', model: null });
+  }
+}
+
+/**
+ * Runs text (or, without a tokenizer, whitespace-separated token ids) through the loaded model
+ * and shows every layer's queries, keys and values as the source: the views compute attention
+ * from them, and the Llama family's pre-RoPE copies allow the "before RoPE" view.
+ */
+export async function runCheckpoint(store: QkStore, model: LoadedCheckpoint, text: string): Promise<void> {
+  const st = () => store.getState();
+  if (!client) throw new Error('the compute client is not ready');
+  const c = model.info.config;
+  let ids: number[];
+  let tokens: string[];
+  if (model.tokenizer) {
+    // Each token shown as the text it decodes to (" mat", not the byte-level "Ġmat").
+    const tok = model.tokenizer;
+    ids = tok.encode(text).ids;
+    tokens = ids.map((i) => tok.decode([i]));
+  } else {
+    const parts = text.trim().split(/\s+/).filter(Boolean);
+    ids = parts.map(Number);
+    const bad = parts.findIndex((p, i) => !/^\d+$/.test(p) || ids[i] >= c.vocab);
+    if (bad >= 0) throw new ModelError(model.name, `came without tokenizer.json, so the text must be token ids from 0 to ${c.vocab - 1} separated by spaces; "${parts[bad].slice(0, 20)}" is not one`);
+    tokens = ids.map((i) => `#${i}`);
+  }
+  const cap = Math.min(IMPORT_CAPS.maxTokens, c.family === 'gpt2' ? c.maxPositions : IMPORT_CAPS.maxTokens);
+  if (ids.length === 0) throw new ModelError(model.name, 'the text gives no tokens: type at least one word');
+  if (ids.length > cap) throw new ModelError(model.name, `the text gives ${ids.length} tokens; the cap is ${cap}${c.family === 'gpt2' && cap === c.maxPositions ? ' (the positions GPT-2 learned)' : ''}`);
+  const r = await client.runModel(ids);
+  let next = '';
+  if (r.logits) {
+    const V = c.vocab;
+    const last = r.logits.data.subarray((ids.length - 1) * V, ids.length * V);
+    let best = 0;
+    for (let i = 1; i < V; i++) if (last[i] > last[best]) best = i;
+    next = model.tokenizer ? model.tokenizer.decode([best]) : `#${best}`;
+  }
+  const rope = c.family === 'llama';
+  const src: ImportedSource = {
+    name: model.name,
+    format: `${model.builtin ? `built-in ${c.modelType} model${model.builtin.timeline.length ? ` at training step ${model.builtin.timeline[model.builtin.step]?.step ?? '?'}` : ''}` : `${c.modelType} checkpoint`}, run here on ${r.backend} in ${r.ms.toFixed(0)} ms`,
+    kind: 'qkv',
+    layers: r.layers.map((l, i) => ({ label: `layer ${i}`, qkv: { q: l.q, k: l.k, v: l.v, ...(rope ? { qPre: l.qPre, kPre: l.kPre } : {}) }, queryTokens: tokens, keyTokens: tokens, causal: true, scale: null })),
+    notes: [model.summary, next ? `The model's next token after this text: “${next}”.` : ''].filter(Boolean),
+    model: c.modelType,
+    bytes: model.info.diskBytes,
+    checkpoint: { model, text },
+  };
+  st().setImported(src, null, model.builtin ? { id: model.builtin.id, step: model.builtin.step } : null);
+}

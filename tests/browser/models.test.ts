@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { ARTIFACTS, openPage, painted, startEnv, type Env } from './setup';
+import { fileFromBytes, loadModel, runModel } from '../../src/index';
+import { maxAbsDiff } from '../unit/goldens';
+import type { Page } from 'playwright-core';
+
+let env: Env;
+const TMP = mkdtempSync(join(tmpdir(), 'qk-models-'));
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  env = await startEnv();
+});
+afterAll(async () => {
+  await env?.close();
+  rmSync(TMP, { recursive: true, force: true });
+});
+
+const ROOT = process.cwd();
+/** A checkpoint folder as a user has it: the model's files and, optionally, a tokenizer beside them. */
+function folder(name: string, model: string, tokenizer: boolean): string {
+  const dir = join(TMP, name);
+  mkdirSync(dir, { recursive: true });
+  const from = join(ROOT, 'tests/fixtures/models', model);
+  for (const f of readdirSync(from)) copyFileSync(join(from, f), join(dir, f));
+  if (tokenizer) for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(ROOT, 'tests/fixtures/models/tokenizer-tiny', f), join(dir, f));
+  return dir;
+}
+const filesOf = (dir: string) => readdirSync(dir).map((n) => fileFromBytes(n, new Uint8Array(readFileSync(join(dir, n)))));
+const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const paints = (page: Page) => page.evaluate(() => Number(document.querySelector('[data-testid=heatmap-cells]')?.getAttribute('data-painted') ?? 0));
+
+/** Clicks an export button and returns the downloaded JSON. */
+async function exportedJson(page: Page): Promise<{ tokens: string[]; attention: number[][][] }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-json]')]);
+  const path = join(TMP, dl.suggestedFilename());
+  await dl.saveAs(path);
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+describe('a Hugging Face checkpoint opened in the page', () => {
+  it('a sharded Llama folder with its tokenizer: summary first, then every layer in the views, equal to the library run in Node', async () => {
+    const dir = folder('my-llama', 'llama-tiny', true);
+    const { page, errors } = await openPage(env, '');
+    await painted(page);
+    const n0 = await paints(page);
+    await page.setInputFiles('[data-testid=model-input]', dir);
+    await page.waitForFunction(() => document.querySelector('[data-testid=file-info]')?.textContent?.includes('llama checkpoint, run here'), null, { timeout: 60_000 });
+    await painted(page, n0 + 1);
+    // What it is and what it needs was said before loading.
+    const notices = await page.locator('[data-testid=notice]').allTextContents();
+    expect(notices.join(' ')).toMatch(/Loading my-llama — llama: 2 layers, 4 query heads over 2 KV heads of d = 8, hidden 32, vocabulary 96, RoPE θ = 10000; 24\.7 k parameters, F32 [\d.]+ kB on disk, [\d.]+ kB as float32/);
+    // New text runs through the model; the layer picker lists its layers; pre-RoPE is offered.
+    const n1 = await paints(page);
+    await page.fill('[data-testid=model-text]', 'the cat sat on the mat.');
+    await page.waitForFunction(() => /\d+ tokens/.test(document.querySelector('[data-testid=backend-used]')?.textContent ?? '') && document.querySelector('[data-testid=token-strip]')?.textContent?.includes('mat'), null, { timeout: 60_000 });
+    await painted(page, n1 + 1);
+    await page.selectOption('select:near(:text("Layer"))', '1');
+    await expect.poll(() => page.locator('[data-testid=file-info]').textContent()).toMatch(/before RoPE/);
+    await page.waitForTimeout(500);
+    const shown = await exportedJson(page);
+    // The same checkpoint, text and layer through the library on tfjs cpu.
+    const model = await loadModel(filesOf(dir), { backend: 'cpu' });
+    try {
+      const r = await runModel(model, 'the cat sat on the mat.', { capture: [1] });
+      expect(shown.tokens).toEqual(r.tokens);
+      expect(maxAbsDiff(shown.attention.flat(2), r.layers[1]!.weights.data)).toBeLessThanOrEqual(1e-4);
+    } finally {
+      model.dispose();
+    }
+    await shot(page, 'model-llama-tiny');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a folder whose config does not match its weights says so and keeps the view', async () => {
+    const dir = folder('broken-qwen', 'qwen2-tiny', false);
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    cfg.intermediate_size = 48;
+    (await import('node:fs')).writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+    const { page, errors } = await openPage(env, '');
+    await painted(page);
+    await page.setInputFiles('[data-testid=model-input]', dir);
+    await expect.poll(() => page.locator('[data-testid=import-error]').textContent(), { timeout: 30_000 }).toMatch(/model\.safetensors: tensor "model\.layers\.0\.mlp\.gate_proj\.weight" has shape \[64, 32\], but config\.json implies \[48, 32\]/);
+    expect(await page.locator('[data-testid=backend-used]').textContent()).toMatch(/tokens/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
