@@ -149,6 +149,19 @@ describe('decodeState: round trip', () => {
     expect(big.messages.join()).toMatch(/262144 tokens; the video grid takes 1 to 1024/);
   });
 
+  it('round-trips a built-in model at a training step, and refuses a name that is not one', () => {
+    const inputs = withInputs({ source: { kind: 'imported', model: { id: 'sotu-llama', step: 3 }, layer: 2, positions: 'preRope' } });
+    const q = encodeState({ inputs, locked: null });
+    const p = new URLSearchParams(q);
+    expect([p.get('model'), p.get('mstep'), p.get('layer'), p.get('pos')]).toEqual(['sotu-llama', '3', '2', 'pre']);
+    const r = decodeState(q);
+    expect(r.messages).toEqual([]);
+    expect(r.inputs.source).toMatchObject({ kind: 'imported', model: { id: 'sotu-llama', step: 3 }, layer: 2, positions: 'preRope' });
+    const bad = decodeState('?model=../../etc/passwd');
+    expect(bad.inputs.source.kind).toBe('synthetic');
+    expect(bad.messages.join()).toMatch(/model="..\/..\/etc\/passwd" is not the name of a built-in model; ignored/);
+  });
+
   it('round-trips tricky texts exactly', () => {
     for (const text of TRICKY_TEXTS) {
       const inputs = withInputs({ source: { text } });
