@@ -6,6 +6,7 @@ import { TokenStrip } from '../views/tokenStrip/TokenStrip';
 import { StatsTable } from '../views/statsTable/StatsTable';
 import { GroupingPanel } from '../views/grouping/GroupingPanel';
 import { SparsePanel } from '../views/sparse/SparsePanel';
+import { LayerGrid } from '../views/layerGrid/LayerGrid';
 
 /** The four linked views, laid out as on the page; each isolated by an error boundary. */
 export function LinkedViews({ style }: { style?: CSSProperties }) {
@@ -27,6 +28,9 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
           </ErrorBoundary>
         </div>
       </div>
+      <ErrorBoundary name="all layers">
+        <LayerGrid />
+      </ErrorBoundary>
       <ErrorBoundary name="sparse attention">
         <SparsePanel />
       </ErrorBoundary>

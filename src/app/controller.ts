@@ -263,6 +263,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
       methodError,
     );
     if (sparse && used) void runSweep(my, key, { ...used, grid: plan.grid }, r.weights!, plan.options.causal ?? true);
+    void runLayerGrid(my);
     if (opts.probe !== false && !probing && fastest === null && plan.backend === 'auto') void runProbe();
   };
 
@@ -282,6 +283,41 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
       if (my === generation) store.getState().setDerived({ sweep: { key: sweepKey, curves } });
     } catch (e) {
       if (!(e instanceof Superseded)) store.getState().addNotices([`The sweep of the sparse methods failed: ${(e as Error).message}`]);
+    }
+  };
+
+  /**
+   * After a result of a multi-layer source with Q/K/V: every layer's attention, one layer at a
+   * time in the background (each request is the one the layer picker would make, so picking a
+   * layer later is a cache hit), max-pooled to at most 32 × 32 per head for the layer × head grid.
+   */
+  const runLayerGrid = async (my: number) => {
+    const s0 = store.getState();
+    const src = s0.imported;
+    if (s0.source.kind !== 'imported' || !src || src.kind !== 'qkv' || src.layers.length < 2) {
+      if (s0.derived.layerGrid) s0.setDerived({ layerGrid: null });
+      return;
+    }
+    const gridKey = `${importId(src)}|${s0.source.positions}|${s0.compute.causal}|${s0.compute.scale}`;
+    const have = s0.derived.layerGrid;
+    if (have?.key === gridKey && have.maps.every(Boolean)) return;
+    const L = src.layers.length;
+    const N = src.layers[0].qkv!.q.shape[1];
+    const P = Math.min(N, 32);
+    const maps: (Float32Array | null)[] = have?.key === gridKey ? have.maps.slice() : Array(L).fill(null);
+    for (let l = 0; l < L; l++) {
+      if (maps[l]) continue;
+      if (my !== generation) return;
+      const st = store.getState();
+      const prep = prepare({ ...st, source: { ...st.source, layer: l } });
+      if (!('prepared' in prep)) return;
+      const p = prep.prepared;
+      const autoKey = p.backend === 'auto' ? `auto:${fastest ?? 'quick-start'}` : p.backend;
+      const o = await client.request(`${p.key}|${autoKey}`, { inputs: p.inputs(), options: p.options, backend: p.backend, want: { scores: true, weights: true, stats: true, output: true } });
+      if (o.status !== 'done' || my !== generation) return;
+      maps[l] = maxPoolMaps(o.result.weights!, p.H, N, P);
+      store.getState().setDerived({ layerGrid: { key: gridKey, L, H: p.H, P, N, maps: maps.slice() } });
+      await new Promise((r) => setTimeout(r, 0));
     }
   };
 
@@ -342,4 +378,19 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
     unsub();
     unsubUrl();
   };
+}
+
+/** Max-pools `[H, N, N]` maps to `[H, P, P]` (cells of ⌈N/P⌉ or ⌊N/P⌋ rows and columns), so peaks stay visible. */
+export function maxPoolMaps(w: Float32Array, H: number, N: number, P: number): Float32Array {
+  const out = new Float32Array(H * P * P);
+  for (let h = 0; h < H; h++)
+    for (let i = 0; i < N; i++) {
+      const pi = Math.floor((i * P) / N);
+      const row = (h * N + i) * N;
+      for (let j = 0; j < N; j++) {
+        const o = (h * P + pi) * P + Math.floor((j * P) / N);
+        if (w[row + j] > out[o]) out[o] = w[row + j];
+      }
+    }
+  return out;
 }

@@ -31,6 +31,12 @@ export interface Derived {
   probe: ProbeResult | null;
   /** Mass kept against density of every sparse method on the shown input (computed after a sparse result). */
   sweep: { key: string; curves: SweepCurve[] } | null;
+  /**
+   * Every layer × head of a multi-layer source with Q/K/V (a checkpoint, a dump), each map
+   * max-pooled to at most `P × P` (peaks stay visible): `maps[l]` is `[H, P, P]`, filled as
+   * layers are computed (null until then). `key` names the source and positions it belongs to.
+   */
+  layerGrid: { key: string; L: number; H: number; P: number; N: number; maps: (Float32Array | null)[] } | null;
 }
 
 export interface QkState extends Inputs {
@@ -78,7 +84,7 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     method: { ...DEFAULT_INPUTS.method, ...init.method },
     view: { ...DEFAULT_INPUTS.view, ...init.view },
     selection: { hover: null, locked: init.locked ?? null, hoverHead: null },
-    derived: { status: 'idle', result: null, error: null, notices: init.notices ?? [], probe: null, sweep: null },
+    derived: { status: 'idle', result: null, error: null, notices: init.notices ?? [], probe: null, sweep: null, layerGrid: null },
     imported: null,
     importState: { reading: null, confirm: null, error: null },
     setImported: (src, url = null, model = null) =>

@@ -72,6 +72,13 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     } finally {
       model.dispose();
     }
+    // The whole model at once: every layer × head, each a click away.
+    await page.waitForFunction(() => !/computing/.test(document.querySelector('[data-testid=layer-grid] h2')?.textContent ?? 'computing'), null, { timeout: 60_000 });
+    expect(await page.locator('[data-testid=layer-grid] canvas').count()).toBe(2 * 4);
+    await page.click('[data-testid=layer-grid-0-3]');
+    await expect.poll(() => page.locator('.view-head h2').first().textContent()).toMatch(/Head 3/);
+    expect(await page.locator('select:near(:text("Layer"))').first().inputValue()).toBe('0');
+    expect(await page.locator('[data-testid=layer-grid-0-3]').getAttribute('class')).toMatch(/selected/);
     await shot(page, 'model-llama-tiny');
     expect(errors).toEqual([]);
     await page.close();
