@@ -17,6 +17,7 @@ import { getMethod } from '../methods/registry';
 import { runGrouping, type Attend, type AttendResult } from '../methods/run';
 import { HeadCache } from '../methods/headCache';
 import { ByteLru } from '../core/lru';
+import { maxPoolMaps } from '../core/pool';
 import type { QKV } from '../core/tensor';
 import type { SyntheticSpec } from '../core/synthetic';
 import type { ComputePlan } from '../state/request';
@@ -380,17 +381,3 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
   };
 }
 
-/** Max-pools `[H, N, N]` maps to `[H, P, P]` (cells of ⌈N/P⌉ or ⌊N/P⌋ rows and columns), so peaks stay visible. */
-export function maxPoolMaps(w: Float32Array, H: number, N: number, P: number): Float32Array {
-  const out = new Float32Array(H * P * P);
-  for (let h = 0; h < H; h++)
-    for (let i = 0; i < N; i++) {
-      const pi = Math.floor((i * P) / N);
-      const row = (h * N + i) * N;
-      for (let j = 0; j < N; j++) {
-        const o = (h * P + pi) * P + Math.floor((j * P) / N);
-        if (w[row + j] > out[o]) out[o] = w[row + j];
-      }
-    }
-  return out;
-}
