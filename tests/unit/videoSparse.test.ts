@@ -22,6 +22,26 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+/** A library run of a golden case: weights, outputs (original order), dense reference and §0.7 metrics. */
+async function expectLibraryRun(id: 'vmoba' | 'draft' | 'tokenselect', c: GoldenRun & { H: number; Hkv: number; N: number; d: number; dv: number; q: number[]; k: number[]; v: number[]; params: Record<string, unknown> }) {
+  const run = await runSparseMethod(id, { ...tensors(c), causal: id === 'tokenselect' }, libraryParams(id, c.params));
+  expect(maxAbsDiff(run.weights, c.weights)).toBeLessThanOrEqual(1e-5);
+  expect(maxAbsDiff(run.output, c.output)).toBeLessThanOrEqual(1e-5);
+  if (c.dense_weights) expect(maxAbsDiff(run.refWeights, c.dense_weights)).toBeLessThanOrEqual(1e-5);
+  expect(maxAbsDiff(run.metrics.density, c.density)).toBeLessThanOrEqual(1e-6);
+  expect(maxAbsDiff(run.metrics.recallMean, c.recall_mean)).toBeLessThanOrEqual(1e-5);
+  expect(Math.abs(run.metrics.relFrob - c.rel_frob)).toBeLessThanOrEqual(1e-5 * Math.max(1, c.rel_frob));
+  return run;
+}
+interface GoldenRun {
+  weights: number[];
+  output: number[];
+  dense_weights: number[] | null;
+  density: number[];
+  recall_mean: number[];
+  rel_frob: number;
+}
+
 // Goldens from scripts/make_vmoba_goldens.py (an independent PyTorch VMoBA, ALGORITHMS.md §5).
 describe('VMoBA (§5) against the spec and the PyTorch goldens', () => {
   const G = golden('vmoba.json');
@@ -79,13 +99,7 @@ describe('VMoBA (§5) against the spec and the PyTorch goldens', () => {
       expect(rows).toEqual(c.selected);
       expect(r.denseFallback).toBe(c.dense_fallback);
       // The library run: the same selection through the block-sparse kernel, in the original order.
-      const run = await runSparseMethod('vmoba', { ...x, causal: false }, libraryParams('vmoba', p));
-      expect(maxAbsDiff(run.weights, c.weights)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(run.output, c.output)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(run.refWeights, c.dense_weights)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(run.metrics.density, c.density)).toBeLessThanOrEqual(1e-6);
-      expect(maxAbsDiff(run.metrics.recallMean, c.recall_mean)).toBeLessThanOrEqual(1e-5);
-      expect(Math.abs(run.metrics.relFrob - c.rel_frob)).toBeLessThanOrEqual(1e-5 * Math.max(1, c.rel_frob));
+      await expectLibraryRun('vmoba', c);
     });
   }
 
@@ -130,12 +144,7 @@ describe('DraftAttention (§9) against the spec and the PyTorch goldens', () => 
       expect(nb).toBe(c.nblocks);
       const blocks = Array.from({ length: c.H }, (_, h) => Array.from({ length: nb }, (_, a) => Array.from(r.selection.codes.subarray((h * nb + a) * nb, (h * nb + a + 1) * nb), (v) => (v ? '1' : '0')).join('')));
       expect(blocks).toEqual(c.block_mask);
-      const run = await runSparseMethod('draft', { ...x, causal: false }, libraryParams('draft', p));
-      expect(maxAbsDiff(run.weights, c.weights)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(run.output, c.output)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(run.metrics.density, c.density)).toBeLessThanOrEqual(1e-6);
-      expect(maxAbsDiff(run.metrics.recallMean, c.recall_mean)).toBeLessThanOrEqual(1e-5);
-      expect(Math.abs(run.metrics.relFrob - c.rel_frob)).toBeLessThanOrEqual(1e-5 * Math.max(1, c.rel_frob));
+      const run = await expectLibraryRun('draft', c);
       expect(maxAbsDiff(run.draftCorr!, c.draft_corr)).toBeLessThanOrEqual(1e-4);
     });
   }
@@ -182,13 +191,7 @@ describe('TokenSelect (§10) against the spec and the PyTorch goldens', () => {
           expect(ch.overhead).toBe(g.overhead);
         }
       });
-      const run = await runSparseMethod('tokenselect', { ...x, causal: true }, libraryParams('tokenselect', p));
-      expect(maxAbsDiff(run.weights, c.weights)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(run.output, c.output)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(run.refWeights, c.dense_weights)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(run.metrics.density, c.density)).toBeLessThanOrEqual(1e-6);
-      expect(maxAbsDiff(run.metrics.recallMean, c.recall_mean)).toBeLessThanOrEqual(1e-5);
-      expect(Math.abs(run.metrics.relFrob - c.rel_frob)).toBeLessThanOrEqual(1e-5 * Math.max(1, c.rel_frob));
+      await expectLibraryRun('tokenselect', c);
     });
   }
 });
