@@ -195,7 +195,7 @@ export function SourcePanel() {
               </button>
             </p>
           ) : null}
-          {source.url ? null : (
+          {source.url || source.model ? null : (
             <p className="help">A link to this view cannot carry a file you opened from disk: serve the file beside the app and link it with ?src=name to share the view.</p>
           )}
           {imported.checkpoint ? <ModelText /> : null}

@@ -90,8 +90,8 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     setImported: (src, url = null, model = null) =>
       set((s) => {
         // Reopening the file a link names keeps the link's layer, positions, head and locked cell.
-        // So does new text run through the same loaded checkpoint (issue 3).
-        const same = (!!url && s.source.url === url) || (!!src.checkpoint && s.imported?.checkpoint?.model === src.checkpoint.model) || (!!model && !s.imported && s.source.model?.id === model.id);
+        // So do new text through the same loaded checkpoint and another step of a built-in model (issue 3).
+        const same = (!!url && s.source.url === url) || (!!src.checkpoint && s.imported?.checkpoint?.model === src.checkpoint.model) || (!!model && s.source.model?.id === model.id);
         const layer = Math.min(same ? s.source.layer : 0, src.layers.length - 1);
         const shown = src.layers[layer];
         const source = { ...s.source, kind: 'imported' as const, layer, positions: same ? s.source.positions : ('captured' as const), url, model };

@@ -84,6 +84,29 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     await page.close();
   });
 
+  it('a built-in model from a link, its training timeline, and the layer, head and step kept in the link', async () => {
+    const { page, errors } = await openPage(env, '?model=sotu-llama&layer=2&head=2');
+    await page.waitForFunction(() => document.querySelector('[data-testid=file-info]')?.textContent?.includes('built-in llama model at training step 1600'), null, { timeout: 60_000 });
+    await painted(page);
+    expect(await page.locator('select:near(:text("Layer"))').first().inputValue()).toBe('2');
+    await expect.poll(() => page.locator('.view-head h2').first().textContent()).toMatch(/Head 2/);
+    expect(await page.locator('[data-testid=timeline] label').textContent()).toMatch(/step 1600 of 1600 \(loss 2\.74\d\)/);
+    // The first checkpoints: the untrained model, then one early in training.
+    const n = await paints(page);
+    // Keyboard on the slider: to the first checkpoint, then one step on.
+    await page.locator('#qk-timeline').focus();
+    await page.keyboard.press('Home');
+    await page.waitForFunction(() => document.querySelector('[data-testid=file-info]')?.textContent?.includes('at training step 0,'), null, { timeout: 60_000 });
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector('[data-testid=file-info]')?.textContent?.includes('at training step 48'), null, { timeout: 60_000 });
+    await painted(page, n + 1);
+    await page.waitForFunction(() => location.search.includes('model=sotu-llama') && location.search.includes('mstep=1') && location.search.includes('layer=2'));
+    expect(await page.locator('[data-testid=builtin-models]').textContent()).toMatch(/State of the Union/);
+    await shot(page, 'model-builtin-timeline');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a folder whose config does not match its weights says so and keeps the view', async () => {
     const dir = folder('broken-qwen', 'qwen2-tiny', false);
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
