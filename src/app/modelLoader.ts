@@ -29,6 +29,15 @@ export function describeCheckpoint(info: CheckpointInfo): string {
   return `${c.modelType}: ${c.layers} layers, ${heads} of d = ${c.headDim}, hidden ${c.hidden}, vocabulary ${c.vocab}${c.family === 'llama' ? `, RoPE θ = ${c.ropeTheta}` : ''}; ${fmtCount(info.parameters)} parameters, ${info.dtypes.join('/')} ${fmt(info.diskBytes)} on disk, ${fmt(info.loadedBytes)} as float32 on the backend`;
 }
 
+/**
+ * Token ids a model without a tokenizer runs first: token 0, then twelve ids repeated, so an
+ * induction head has something to copy (ids reduced modulo the vocabulary).
+ */
+function defaultIds(vocab: number): string {
+  const seg = [17, 5, 42, 9, 33, 21, 8, 50, 12, 3, 27, 44].map((x) => x % vocab);
+  return [0, ...seg, ...seg].join(' ');
+}
+
 /** The loaded model as the source panel holds it: what it is, its tokenizer, and how to run new text. */
 export interface LoadedCheckpoint {
   name: string;
@@ -73,7 +82,7 @@ async function loadCheckpoint(store: QkStore, name: string, files: ModelFile[], 
     const weights = await readWeights(info, (read, total) => st().setImportState({ reading: { name, progress: total ? read / total : null, bytes: read } }));
     await client.loadModel(info.config, weights, opts.backend ?? 'wasm');
     const model: LoadedCheckpoint = { name, summary, info, tokenizer, builtin: opts.builtin };
-    await runCheckpoint(store, model, opts.text ?? (tokenizer ? MODEL_DEFAULT_TEXT : '1 2 3 4 5 6 7 8'));
+    await runCheckpoint(store, model, opts.text ?? (tokenizer ? MODEL_DEFAULT_TEXT : defaultIds(info.config.vocab)));
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     st().setImportState({ reading: null, confirm: null, error: msg });

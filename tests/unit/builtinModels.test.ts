@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { fileFromBytes, loadModel, runModel, type LoadedModel } from '../../src/index';
+import { mulberry32 } from '../../src/core/prng';
 
 // The built-in models in public/models, trained by committed scripts (scripts/train_*.py) and
 // described by their model cards: they load through the same code as a user's checkpoint, and
@@ -38,6 +39,51 @@ describe('built-in models', () => {
       expect(tl.length, `${m.id} timeline`).toBeGreaterThanOrEqual(6);
       for (const s of tl) expect(existsSync(join(ROOT, m.id, s.file)), `${m.id}/${s.file}`).toBe(true);
       expect(tl.map((s) => s.step)).toEqual([...tl.map((s) => s.step)].sort((a, b) => a - b));
+    }
+  });
+
+  it('induction-tiny: on fresh repeated sequences its named previous-token and induction heads do what the card says', async () => {
+    const heads = JSON.parse(readFileSync(join(ROOT, 'induction-tiny', 'heads.json'), 'utf8')) as {
+      previous_token: [number, number][];
+      induction: [number, number][];
+      threshold: number;
+      task: { bos_id: number; length: number; min_id: number; max_id: number; segment_length: number };
+    };
+    const t = heads.task;
+    expect(heads.previous_token.length).toBeGreaterThan(0);
+    expect(heads.induction.length).toBeGreaterThan(0);
+    const model = await load('induction-tiny');
+    try {
+      // The card's task, drawn here with a seed neither the training nor the card's analysis used.
+      const rand = mulberry32(20261128);
+      const sum = { prev: [] as number[][], ind: [] as number[][] };
+      const S = 20;
+      for (let n = 0; n < S; n++) {
+        const seg = Array.from({ length: t.segment_length }, () => t.min_id + Math.floor(rand() * (t.max_id - t.min_id + 1)));
+        const ids = [t.bos_id, ...Array.from({ length: t.length - 1 }, (_, i) => seg[i % t.segment_length])];
+        const r = await runModel(model, ids);
+        r.layers.forEach((l, li) => {
+          const prev = headScores(l!.weights, Array.from({ length: t.length - 1 }, (_, i) => i + 1), (i) => i - 1);
+          // The token after the earlier occurrence of the current one: i − L + 1.
+          const ind = headScores(l!.weights, Array.from({ length: t.length - 1 - t.segment_length }, (_, i) => i + t.segment_length + 1), (i) => i - t.segment_length + 1);
+          prev.forEach((v, h) => ((sum.prev[li] ??= [])[h] = (sum.prev[li]?.[h] ?? 0) + v / S));
+          ind.forEach((v, h) => ((sum.ind[li] ??= [])[h] = (sum.ind[li]?.[h] ?? 0) + v / S));
+        });
+        // It copies: the second half is predicted from the first.
+        const V = model.info.config.vocab;
+        let right = 0;
+        for (let i = t.segment_length + 1; i < t.length - 1; i++) {
+          const row = r.logits!.data.subarray(i * V, (i + 1) * V);
+          if (row.indexOf(Math.max(...row)) === ids[i + 1]) right++;
+        }
+        expect(right / (t.length - 2 - t.segment_length)).toBeGreaterThan(0.9);
+      }
+      for (const [l, h] of heads.previous_token) expect(sum.prev[l][h], `previous-token head ${l}.${h}`).toBeGreaterThan(heads.threshold);
+      for (const [l, h] of heads.induction) expect(sum.ind[l][h], `induction head ${l}.${h}`).toBeGreaterThan(heads.threshold);
+      // Layer 0 does not copy (only layer 1 can, from what layer 0 wrote): no induction head there.
+      expect(Math.max(...sum.ind[0])).toBeLessThan(heads.threshold);
+    } finally {
+      model.dispose();
     }
   });
 
