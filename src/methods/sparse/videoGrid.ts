@@ -12,12 +12,6 @@ export interface VideoGrid {
   Wp: number;
 }
 
-/** Where original token `t` sits on the grid. */
-export function gridPos(g: VideoGrid, t: number): { f: number; y: number; x: number } {
-  const per = g.Hp * g.Wp;
-  return { f: Math.floor(t / per), y: Math.floor((t % per) / g.Wp), x: t % g.Wp };
-}
-
 /** The grid a source of `N` tokens is read as when it names none: one frame, as square as N allows. */
 export function guessGrid(N: number): VideoGrid {
   let Hp = 1;
