@@ -2,7 +2,7 @@ import { fileFromBlob, inspectCheckpoint, readWeights, type CheckpointInfo, type
 import { loadTokenizer, type TextTokenizer } from '../models/tokenizer';
 import { ModelError } from '../models/config';
 import { IMPORT_CAPS } from '../io/errors';
-import type { ImportedSource } from '../io/types';
+import type { ImportedSource, ModelSummary, NamedHead } from '../io/types';
 import type { ComputeClient } from '../compute/client';
 import type { BackendName } from '../compute/backends';
 import type { QkStore } from '../state/store';
@@ -26,7 +26,7 @@ const fmtCount = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1
 export function describeCheckpoint(info: CheckpointInfo): string {
   const c = info.config;
   const heads = c.kvHeads === c.heads ? `${c.heads} heads` : `${c.heads} query heads over ${c.kvHeads} KV heads`;
-  return `${c.modelType}: ${c.layers} layers, ${heads} of d = ${c.headDim}, hidden ${c.hidden}, vocabulary ${c.vocab}${c.family === 'llama' ? `, RoPE θ = ${c.ropeTheta}` : ''}; ${fmtCount(info.parameters)} parameters, ${info.dtypes.join('/')} ${fmt(info.diskBytes)} on disk, ${fmt(info.loadedBytes)} as float32 on the backend`;
+  return `${c.modelType}: ${c.layers} layers, ${heads} of d = ${c.headDim}, hidden ${c.hidden}, vocabulary ${c.vocab}${c.family === 'llama' ? `, RoPE θ = ${c.ropeTheta}` : ''}${c.intermediate === 0 ? ', attention-only (no MLP)' : ''}; ${fmtCount(info.parameters)} parameters, ${info.dtypes.join('/')} ${fmt(info.diskBytes)} on disk, ${fmt(info.loadedBytes)} as float32 on the backend`;
 }
 
 /**
@@ -45,7 +45,14 @@ export interface LoadedCheckpoint {
   info: CheckpointInfo;
   tokenizer: TextTokenizer | null;
   /** A built-in model: its id and the step of its training timeline shown. */
-  builtin?: { id: string; step: number; timeline: TimelineStep[] };
+  builtin?: { id: string; step: number; timeline: TimelineStep[]; heads: BuiltinHeads | null };
+}
+
+/** The heads a built-in model's card names (public/models/<id>/heads.json), as [layer, head] pairs. */
+export interface BuiltinHeads {
+  previous_token?: [number, number][];
+  induction?: [number, number][];
+  scores?: { prev_token?: number[][]; induction?: number[][] };
 }
 
 /**
@@ -107,6 +114,9 @@ export interface TimelineStep {
   train_loss?: number;
   val_loss?: number;
   loss?: number;
+  /** Per-head scores at this step, as [layer][head]. */
+  prev_token_score?: number[][];
+  induction_score?: number[][];
 }
 
 /** The built-in models this page ships (public/models/index.json). */
@@ -143,12 +153,14 @@ export async function openBuiltin(store: QkStore, id: string, step = -1, text?: 
     if (!meta) throw new ModelError(`model=${id}`, `is not a built-in model here (there are: ${list.map((m) => m.id).join(', ') || 'none'})`);
     const timelineRes = await fetch(`models/${id}/timeline.json`);
     const timeline = timelineRes.ok ? ((await timelineRes.json()) as TimelineStep[]) : [];
+    const headsRes = await fetch(`models/${id}/heads.json`).catch(() => null);
+    const heads = headsRes?.ok ? ((await headsRes.json().catch(() => null)) as BuiltinHeads | null) : null;
     const at = step >= 0 && step < timeline.length ? step : timeline.length - 1;
     const weightsFile = at >= 0 && at < timeline.length - 1 ? timeline[at].file : 'model.safetensors';
     const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
     const files = await Promise.all([...names.map((n) => fetchFile(id, n).catch(() => null)), fetchFile(id, weightsFile, 'model.safetensors')]);
     const prev = store.getState().imported?.checkpoint;
-    await loadCheckpoint(store, meta.label, files.filter((f): f is ModelFile => !!f), { text: text ?? (prev ? prev.text : undefined), builtin: { id, step: at, timeline } });
+    await loadCheckpoint(store, meta.label, files.filter((f): f is ModelFile => !!f), { text: text ?? (prev ? prev.text : undefined), builtin: { id, step: at, timeline, heads } });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const st = store.getState();
@@ -185,24 +197,54 @@ export async function runCheckpoint(store: QkStore, model: LoadedCheckpoint, tex
   if (ids.length === 0) throw new ModelError(model.name, 'the text gives no tokens: type at least one word');
   if (ids.length > cap) throw new ModelError(model.name, `the text gives ${ids.length} tokens; the cap is ${cap}${c.family === 'gpt2' && cap === c.maxPositions ? ' (the positions GPT-2 learned)' : ''}`);
   const r = await client.runModel(ids);
-  let next = '';
-  if (r.logits) {
-    const V = c.vocab;
-    const last = r.logits.data.subarray((ids.length - 1) * V, ids.length * V);
-    let best = 0;
-    for (let i = 1; i < V; i++) if (last[i] > last[best]) best = i;
-    next = model.tokenizer ? model.tokenizer.decode([best]) : `#${best}`;
-  }
+  const next = r.logits ? topNext(r.logits.data.subarray((ids.length - 1) * c.vocab, ids.length * c.vocab), 5).map(({ id, p }) => ({ token: model.tokenizer ? model.tokenizer.decode([id]) : `#${id}`, p })) : [];
   const rope = c.family === 'llama';
   const src: ImportedSource = {
     name: model.name,
     format: `${model.builtin ? `built-in ${c.modelType} model${model.builtin.timeline.length ? ` at training step ${model.builtin.timeline[model.builtin.step]?.step ?? '?'}` : ''}` : `${c.modelType} checkpoint`}, run here on ${r.backend} in ${r.ms.toFixed(0)} ms`,
     kind: 'qkv',
     layers: r.layers.map((l, i) => ({ label: `layer ${i}`, qkv: { q: l.q, k: l.k, v: l.v, ...(rope ? { qPre: l.qPre, kPre: l.kPre } : {}) }, queryTokens: tokens, keyTokens: tokens, causal: true, scale: null })),
-    notes: [model.summary, next ? `The model's next token after this text: “${next}”.` : ''].filter(Boolean),
+    notes: [],
     model: c.modelType,
     bytes: model.info.diskBytes,
-    checkpoint: { model, text },
+    checkpoint: { model, text, summary: summarize(model, r.backend, r.ms, ids.length, next) },
   };
   st().setImported(src, null, model.builtin ? { id: model.builtin.id, step: model.builtin.step } : null);
+}
+
+/** The `k` likeliest ids of one logits row, with their softmax probabilities. */
+export function topNext(logits: ArrayLike<number>, k: number): { id: number; p: number }[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  const ids = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
+  return ids.slice(0, k).map((id) => ({ id, p: Math.exp(logits[id] - max) / sum }));
+}
+
+/** The model summary panel's data: the architecture, memory, the last run and, for a built-in model, its named heads at this step. */
+function summarize(model: LoadedCheckpoint, backend: string, ms: number, tokens: number, next: ModelSummary['next']): ModelSummary {
+  const b = model.builtin;
+  let builtin: ModelSummary['builtin'] = null;
+  if (b) {
+    const at = b.timeline[b.step];
+    const score = (kind: 'previous-token' | 'induction', l: number, h: number) => {
+      const table = kind === 'induction' ? (at?.induction_score ?? b.heads?.scores?.induction) : (at?.prev_token_score ?? b.heads?.scores?.prev_token);
+      const v = table?.[l]?.[h];
+      return typeof v === 'number' ? v : null;
+    };
+    const named = (kind: 'previous-token' | 'induction', list: [number, number][] | undefined): NamedHead[] =>
+      (list ?? []).filter((x) => Array.isArray(x) && x.length === 2).map(([layer, head]) => ({ kind, layer, head, score: score(kind, layer, head) }));
+    builtin = {
+      id: b.id,
+      step: b.step,
+      steps: b.timeline.length,
+      trainingStep: at?.step ?? null,
+      lastStep: b.timeline.length ? b.timeline[b.timeline.length - 1].step : null,
+      loss: at ? (at.val_loss ?? at.loss ?? at.train_loss ?? null) : null,
+      heads: [...named('previous-token', b.heads?.previous_token), ...named('induction', b.heads?.induction)],
+    };
+  }
+  const i = model.info;
+  return { name: model.name, config: i.config, parameters: i.parameters, dtypes: i.dtypes, diskBytes: i.diskBytes, loadedBytes: i.loadedBytes, tokenizerVocab: model.tokenizer ? model.tokenizer.vocabSize : null, unused: i.unused, backend, ms, tokens, next, builtin };
 }

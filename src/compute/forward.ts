@@ -130,7 +130,7 @@ export async function forward(model: TfModel, ids: number[], opts: { capture?: n
         let qPre: tf.Tensor3D, kPre: tf.Tensor3D, v: tf.Tensor3D;
         let normed2: (y: tf.Tensor2D) => tf.Tensor2D;
         let attnOut: (o: tf.Tensor2D) => tf.Tensor2D;
-        let mlp: (y: tf.Tensor2D) => tf.Tensor2D;
+        let mlp: ((y: tf.Tensor2D) => tf.Tensor2D) | null;
         if (c.family === 'gpt2') {
           const p = `transformer.h.${l}.`;
           const a = layerNorm(x, W(`${p}ln_1.weight`), W(`${p}ln_1.bias`));
@@ -154,7 +154,7 @@ export async function forward(model: TfModel, ids: number[], opts: { capture?: n
           v = heads(lin('self_attn.v_proj', c.qkvBias), Hkv);
           attnOut = (o) => tf.matMul(o, W(`${p}self_attn.o_proj.weight`) as tf.Tensor2D, false, true) as tf.Tensor2D;
           normed2 = (y) => rmsNorm(y, W(`${p}post_attention_layernorm.weight`));
-          mlp = (y) => {
+          mlp = c.intermediate === 0 ? null : (y) => {
             const g = tf.matMul(y, W(`${p}mlp.gate_proj.weight`) as tf.Tensor2D, false, true);
             const u = tf.matMul(y, W(`${p}mlp.up_proj.weight`) as tf.Tensor2D, false, true);
             return tf.matMul(tf.mul(tf.mul(g, tf.sigmoid(g)), u) as tf.Tensor2D, W(`${p}mlp.down_proj.weight`) as tf.Tensor2D, false, true) as tf.Tensor2D;
@@ -169,7 +169,7 @@ export async function forward(model: TfModel, ids: number[], opts: { capture?: n
         const headOut = tf.matMul(weights, vq) as tf.Tensor3D; // [H, N, hd]
         const merged = tf.reshape(tf.transpose(headOut, [1, 0, 2]), [N, H * hd]) as tf.Tensor2D;
         const h1 = tf.add(x, attnOut(merged)) as tf.Tensor2D;
-        const next = tf.add(h1, mlp(normed2(h1))) as tf.Tensor2D;
+        const next = mlp ? (tf.add(h1, mlp(normed2(h1))) as tf.Tensor2D) : h1;
         return keep ? [next, qPre, kPre, q, k, v, scores, weights, headOut] : [next];
       });
       x.dispose();

@@ -11,6 +11,7 @@ export interface ModelConfig {
   heads: number;
   kvHeads: number;
   headDim: number;
+  /** MLP width; 0 = attention-only (Llama family: no MLP and no post-attention norm). */
   intermediate: number;
   vocab: number;
   /** Longest sequence the model takes (learned positions for GPT-2; the trained context otherwise). */

@@ -93,7 +93,8 @@ export function parseConfig(raw: unknown, file = 'config.json'): ModelConfig {
     heads,
     kvHeads,
     headDim,
-    intermediate: int(file, o, 'intermediate_size'),
+    // 0 = attention-only: Hugging Face's LlamaMLP then has zero-size projections and adds exactly 0.
+    intermediate: int(file, o, 'intermediate_size', 0),
     vocab: int(file, o, 'vocab_size'),
     maxPositions: o.max_position_embeddings == null ? 4096 : int(file, o, 'max_position_embeddings'),
     normEps: num(file, o, 'rms_norm_eps', 1e-6),
@@ -152,6 +153,7 @@ export function expectedTensors(c: ModelConfig): ExpectedTensor[] {
       t(`${p}self_attn.v_proj.bias`, kv);
     }
     t(`${p}self_attn.o_proj.weight`, c.hidden, q);
+    if (c.intermediate === 0) continue; // attention-only: no MLP and no norm before it
     t(`${p}post_attention_layernorm.weight`, c.hidden);
     t(`${p}mlp.gate_proj.weight`, c.intermediate, c.hidden);
     t(`${p}mlp.up_proj.weight`, c.intermediate, c.hidden);

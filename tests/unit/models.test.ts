@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { fileFromBytes, inspectCheckpoint, readWeights, type ModelFile } from '../../src/models/checkpoint';
-import { ModelError, parseConfig } from '../../src/models/config';
+import { ModelError, expectedTensors, parameterCount, parseConfig } from '../../src/models/config';
 import { createModel, forward, ropeTables } from '../../src/compute/forward';
 import { ropeInvFreq, ropeRotate } from '../../src/core/rope';
 import { maxAbsDiff } from './goldens';
@@ -94,6 +94,22 @@ describe('checkpoints in the Hugging Face layout, through the loader and the tfj
     const bf = await inspectCheckpoint(filesOf('tests/fixtures/models/llama-tiny-bf16'));
     expect(bf.dtypes).toEqual(['BF16']);
     expect(bf.diskBytes).toBe(2 * bf.parameters);
+  });
+});
+
+describe('attention-only Llama (intermediate_size 0, as the built-in induction model)', () => {
+  it('expects no MLP and no post-attention norm, and GPT-2 does not take n_inner 0', async () => {
+    const base = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/models/llama-tiny-f16/config.json'), 'utf8'));
+    const full = parseConfig(base);
+    const attnOnly = parseConfig({ ...base, intermediate_size: 0 });
+    const names = expectedTensors(attnOnly).map((t) => t.name);
+    expect(names.some((n) => /mlp|post_attention_layernorm/.test(n))).toBe(false);
+    expect(names).toContain('model.layers.0.self_attn.o_proj.weight');
+    // Per layer the MLP (3 · hidden · intermediate) and its norm (hidden) are gone.
+    expect(parameterCount(full) - parameterCount(attnOnly)).toBe(full.layers * (3 * full.hidden * full.intermediate + full.hidden));
+    expect(() => parseConfig({ ...base, intermediate_size: -1 })).toThrow(/"intermediate_size" must be a whole number from 0/);
+    const gpt2 = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/models/gpt2-tiny/config.json'), 'utf8'));
+    expect(() => parseConfig({ ...gpt2, n_inner: 0 })).toThrow(/"n_inner" must be a whole number from 1/);
   });
 });
 
