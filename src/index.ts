@@ -236,7 +236,7 @@ export async function loadModel(files: import('./models/checkpoint').ModelFile[]
  * for the layers in `capture` (default all), Q and K before and after RoPE, V, the scaled scores,
  * the causal weights and the head outputs, plus the next-token logits and the tokens.
  */
-export async function runModel(model: LoadedModel, input: string | number[], opts: { capture?: number[] } = {}): Promise<import('./compute/forward').ForwardResult & { tokens: string[] }> {
+export async function runModel(model: LoadedModel, input: string | number[], opts: { capture?: number[]; logits?: boolean } = {}): Promise<import('./compute/forward').ForwardResult & { tokens: string[] }> {
   const { forward } = await import('./compute/forward');
   let ids: number[];
   let tokens: string[];
@@ -248,6 +248,6 @@ export async function runModel(model: LoadedModel, input: string | number[], opt
     ids = input;
     tokens = ids.map((i) => (model.tokenizer ? model.tokenizer.decode([i]) : `#${i}`));
   }
-  const r = await forward(model.tf, ids, { capture: opts.capture });
+  const r = await forward(model.tf, ids, { capture: opts.capture, logits: opts.logits });
   return { ...r, tokens };
 }

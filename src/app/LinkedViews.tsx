@@ -7,6 +7,7 @@ import { StatsTable } from '../views/statsTable/StatsTable';
 import { GroupingPanel } from '../views/grouping/GroupingPanel';
 import { SparsePanel } from '../views/sparse/SparsePanel';
 import { LayerGrid } from '../views/layerGrid/LayerGrid';
+import { ModelSummary } from '../views/model/ModelSummary';
 
 /** The four linked views, laid out as on the page; each isolated by an error boundary. */
 export function LinkedViews({ style }: { style?: CSSProperties }) {
@@ -26,6 +27,9 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
           <ErrorBoundary name="statistics">
             <StatsTable />
           </ErrorBoundary>
+          <ErrorBoundary name="model summary">
+            <ModelSummary />
+          </ErrorBoundary>
         </div>
       </div>
       <ErrorBoundary name="all layers">
@@ -37,7 +41,7 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
       <ErrorBoundary name="grouped heads">
         <GroupingPanel />
       </ErrorBoundary>
-      <p className="muted small keys">Hover a token or cell to link the views · click to lock · Esc to clear · arrow keys move the locked cell · [ ] change head</p>
+      <p className="muted small keys">Hover a token or cell to link the views · click to lock · Esc to clear · arrow keys move the locked cell · [ ] change head · {'{ }'} change layer</p>
     </main>
   );
 }

@@ -2,11 +2,13 @@
 // while the interface code (React, views) is still downloading, then loads the interface.
 import { ComputeClient } from '../index';
 import { isBackendName } from '../core/backendNames';
-import { decodeState } from '../state/urlCodec';
+import { decodeState, isBlankLink } from '../state/urlCodec';
+import { DEFAULT_LINK } from '../state/defaults';
 import { rememberedFastest } from './remembered';
 
 const params = new URLSearchParams(location.search);
-const decoded = decodeState(location.search);
+// A bare address opens the default example: the built-in language model on its best-known head.
+const decoded = decodeState(isBlankLink(location.search) ? DEFAULT_LINK : location.search);
 // Test hook: ?fail=webgpu,webgl makes those backends fail to initialise, to exercise fallback.
 const forced = (params.get('fail') ?? '').split(',').filter(isBackendName);
 const fastest = rememberedFastest();

@@ -4,7 +4,8 @@ import { activeCell } from '../state/store';
 
 /**
  * Page keys: Escape clears the selection; arrow keys move the query (↑↓) and key (←→) of the
- * selection and lock it; [ and ] step through heads. Ignored while typing in a field.
+ * selection and lock it; [ and ] step through heads, { and } through the layers of a model or
+ * dump. Ignored while typing in a field.
  */
 export function useKeyboard(store: QkStore): void {
   useEffect(() => {
@@ -20,6 +21,11 @@ export function useKeyboard(store: QkStore): void {
       }
       if (e.key === '[' || e.key === ']') {
         s.setView({ head: s.view.head + (e.key === ']' ? 1 : -1) });
+        return;
+      }
+      if (e.key === '{' || e.key === '}') {
+        const layers = s.source.kind === 'imported' ? (s.imported?.layers.length ?? 0) : 0;
+        if (layers > 1) s.setSource({ layer: Math.max(0, Math.min(layers - 1, s.source.layer + (e.key === '}' ? 1 : -1))) });
         return;
       }
       const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };

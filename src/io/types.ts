@@ -1,3 +1,4 @@
+import type { ModelConfig } from '../core/modelSpec';
 import type { Tensor } from '../core/tensor';
 
 /** Queries, keys and values of one layer: `q [H, N, d]`, `k [Hkv, N, d]`, `v [Hkv, N, dv]`. */
@@ -28,6 +29,37 @@ export interface ImportedLayer {
   scale: number | null;
 }
 
+/** A head a built-in model's card names, with its score at the checkpoint shown (when the timeline has one). */
+export interface NamedHead {
+  kind: 'previous-token' | 'induction';
+  layer: number;
+  head: number;
+  /** Score at the training step shown (from timeline.json), else the final one (heads.json). */
+  score: number | null;
+}
+
+/** What the model summary panel shows about a loaded checkpoint and its last run. */
+export interface ModelSummary {
+  name: string;
+  config: ModelConfig;
+  parameters: number;
+  dtypes: string[];
+  diskBytes: number;
+  loadedBytes: number;
+  /** Vocabulary of the tokenizer.json given; null when the model reads token ids. */
+  tokenizerVocab: number | null;
+  /** Tensors in the files that the model does not use. */
+  unused: string[];
+  backend: string;
+  /** Forward-pass time of the last run, in ms, and its tokens. */
+  ms: number;
+  tokens: number;
+  /** The five likeliest next tokens after the text, with their probabilities. */
+  next: { token: string; p: number }[];
+  /** A built-in model: its training timeline position and the heads its card names. */
+  builtin: { id: string; step: number; steps: number; trainingStep: number | null; lastStep: number | null; loss: number | null; heads: NamedHead[] } | null;
+}
+
 /** A whole imported file, ready for the views. */
 export interface ImportedSource {
   /** The file name (or URL) it came from. */
@@ -42,7 +74,7 @@ export interface ImportedSource {
   model?: string;
   bytes: number;
   /** A checkpoint run in the page (issue 3): the loaded model and the text it ran; new text reruns it. */
-  checkpoint?: { model: unknown; text: string };
+  checkpoint?: { model: unknown; text: string; summary: ModelSummary };
   /** For one attention array: how it was read, and how to read it another way (the dialog's "change layout"). */
   layout?: { used: ArrayLayout; pending: PendingArray; relayout: (layout: ArrayLayout) => ImportedSource };
 }

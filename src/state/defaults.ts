@@ -29,3 +29,10 @@ export const LIMITS = {
   /** Inputs DGQA steps through on a synthetic source (the source drawn with seeds s, s + 1, …). */
   dgqaSteps: 6,
 };
+
+/**
+ * What a bare address opens: the built-in Llama-style model trained on State of the Union
+ * addresses (public/models/sotu-llama), layer 2 head 2, its strongest previous-token head
+ * (heads.json names it first; a unit test keeps the two in step).
+ */
+export const DEFAULT_LINK = 'v=1&model=sotu-llama&layer=2&head=2';

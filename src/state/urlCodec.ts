@@ -7,6 +7,16 @@ import type { Cell, Compare, Inputs, MapMode } from './types';
 /** Page parameters that are test hooks, not shared state. */
 const TEST_HOOKS = ['fail', 'worker'];
 
+/** True when a query string shares nothing (empty, or test hooks only): the page then opens its default example. */
+export function isBlankLink(search: string): boolean {
+  try {
+    const p = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
+    return ![...p.keys()].some((k) => !TEST_HOOKS.includes(k));
+  } catch {
+    return false;
+  }
+}
+
 /** Version of the link format; bump it when a parameter changes meaning. */
 export const URL_VERSION = 1;
 
@@ -183,7 +193,7 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
   } catch {
     return { inputs: base, locked: null, messages: ['link: the query string could not be read; showing the default example'] };
   }
-  if (![...p.keys()].some((k) => !TEST_HOOKS.includes(k))) return { inputs: base, locked: null, messages: [] };
+  if (isBlankLink(search)) return { inputs: base, locked: null, messages: [] };
   const ver = p.get('v');
   if (ver !== null && ver !== String(URL_VERSION)) {
     msgs.push(`link: version ${ver.slice(0, 10)} is not supported (this app reads version ${URL_VERSION}); the values it shares were read as version ${URL_VERSION}`);

@@ -31,7 +31,7 @@ async function box(page: Page, testid: string) {
 
 describe('QK Scope in Chromium', () => {
   it('opens on the default example with heatmap, tokens, head grid and statistics', async () => {
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     expect(await page.locator('.tok').count()).toBe(32);
     expect(await page.locator('.stats-table tbody tr').count()).toBe(8);
@@ -45,7 +45,7 @@ describe('QK Scope in Chromium', () => {
   });
 
   it('hovering a heatmap cell links the token strip, the head grid and the tooltip; click locks; Escape clears', async () => {
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     const hm = await box(page, 'heatmap-overlay');
     const n = 32;
@@ -91,7 +91,7 @@ describe('QK Scope in Chromium', () => {
   });
 
   it('clicking a head in the grid shows it large, and the link reproduces the view', async () => {
-    const { page } = await openPage(env, '');
+    const { page } = await openPage(env, '?v=1');
     await painted(page);
     const grid = await box(page, 'grid-overlay');
     const cols = 3;
@@ -150,7 +150,7 @@ describe('QK Scope in Chromium', () => {
   });
 
   it('refuses over-long text with the cap and the reason, keeping the last view and the typed text', async () => {
-    const { page } = await openPage(env, '');
+    const { page } = await openPage(env, '?v=1');
     await painted(page);
     const long = Array.from({ length: 4200 }, (_, i) => `w${i % 300}`).join(' ');
     await page.fill('#qk-text', long);

@@ -90,7 +90,7 @@ describe('bringing your own tensors in Chromium', () => {
   });
 
   it('an encoder-decoder file shows cross-attention: decoder queries × encoder keys, each with its own tokens', async () => {
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     const n = await paints(page);
     await page.click('text=encoder-decoder (BertViz)');
@@ -112,7 +112,7 @@ describe('bringing your own tensors in Chromium', () => {
   });
 
   it('an ambiguous 4-D array asks for its layout; the chosen reading is used', async () => {
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     const L = 3;
     const H = 2;
@@ -147,7 +147,7 @@ describe('bringing your own tensors in Chromium', () => {
   });
 
   it('a broken file gets a message naming the problem, and the previous view stays', async () => {
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     const tokensBefore = await page.locator('[data-testid=token-strip]').textContent();
     const good = readFileSync(join(FIX, 'qkv.safetensors'));
@@ -181,7 +181,7 @@ describe('bringing your own tensors in Chromium', () => {
   });
 
   it('a file dropped on the page opens (the overlay shows while dragging)', async () => {
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     const n = await paints(page);
     const text = readFileSync(join(FIX, 'circuitsvis.json'), 'utf8');
@@ -202,7 +202,7 @@ describe('bringing your own tensors in Chromium', () => {
   });
 
   it('exported CircuitsVis JSON re-imports to the same view and exports again byte for byte', async () => {
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     // The synthetic source's view, exported and opened again.
     const a = await exported(page, 'export-json');
@@ -229,7 +229,7 @@ describe('bringing your own tensors in Chromium', () => {
     const path = join(TMP, 'large.npy');
     writeFileSync(path, bytes);
     // Picked from disk: read in chunks (too fast here for a frame to show the bar).
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     const n = await paints(page);
     const t0 = Date.now();

@@ -45,7 +45,7 @@ async function exportedJson(page: Page): Promise<{ tokens: string[]; attention: 
 describe('a Hugging Face checkpoint opened in the page', () => {
   it('a sharded Llama folder with its tokenizer: summary first, then every layer in the views, equal to the library run in Node', async () => {
     const dir = folder('my-llama', 'llama-tiny', true);
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     const n0 = await paints(page);
     await page.setInputFiles('[data-testid=model-input]', dir);
@@ -107,12 +107,62 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     await page.close();
   });
 
+  it('a bare address opens the built-in model on its named previous-token head, with the model summary; { } step layers, named heads are links', async () => {
+    const heads = JSON.parse(readFileSync(join(ROOT, 'public/models/sotu-llama/heads.json'), 'utf8')) as { previous_token: [number, number][]; induction: [number, number][] };
+    const { page, errors } = await openPage(env, '');
+    await page.waitForFunction(() => document.querySelector('[data-testid=model-summary]')?.textContent?.includes('State of the Union'), null, { timeout: 60_000 });
+    await painted(page);
+    const [l0, h0] = heads.previous_token[0];
+    expect(await page.locator('select:near(:text("Layer"))').first().inputValue()).toBe(String(l0));
+    await expect.poll(() => page.locator('.view-head h2').first().textContent()).toMatch(new RegExp(`Head ${h0}\\b`));
+    await page.waitForFunction(() => location.search.includes('model=sotu-llama'));
+    const summary = (await page.locator('[data-testid=model-summary]').textContent()) ?? '';
+    expect(summary).toMatch(/6 query heads over 2 K\/V heads \(3 per group, grouped-query\)/);
+    expect(summary).toMatch(/SwiGLU/);
+    expect(summary).toMatch(/checkpoint 6 of 6, step 1600 of 1600, loss 2\.74\d/);
+    // Every head the card names is listed, in its order, and a click shows it.
+    const named = await page.locator('[data-testid=named-heads] button').allTextContents();
+    expect(named).toEqual([...heads.previous_token, ...heads.induction].map(([l, h]) => `L${l}H${h}`));
+    const [l1, h1] = heads.previous_token[heads.previous_token.length - 1];
+    await page.click(`[data-testid=named-head-${l1}-${h1}]`);
+    await expect.poll(() => page.locator('select:near(:text("Layer"))').first().inputValue()).toBe(String(l1));
+    await expect.poll(() => page.locator('.view-head h2').first().textContent()).toMatch(new RegExp(`Head ${h1}\\b`));
+    // { and } step through layers (and stop at the ends); [ ] still step heads.
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('}');
+    await expect.poll(() => page.locator('select:near(:text("Layer"))').first().inputValue()).toBe(String(Math.min(2, l1 + 1)));
+    for (let i = 0; i < 4; i++) await page.keyboard.press('{');
+    await expect.poll(() => page.locator('select:near(:text("Layer"))').first().inputValue()).toBe('0');
+    await page.waitForFunction(() => location.search.includes('layer=0'));
+    // The next-token list equals the library's run of the same text in Node (CPU backend).
+    const text = await page.locator('[data-testid=model-text]').inputValue();
+    const dir = join(ROOT, 'public/models/sotu-llama');
+    const model = await loadModel(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((n) => fileFromBytes(n, new Uint8Array(readFileSync(join(dir, n))))), { backend: 'cpu' });
+    const r = await runModel(model, text, { logits: true });
+    const V = r.logits!.shape[1];
+    const row = Array.from(r.logits!.data.subarray((r.ids.length - 1) * V, r.ids.length * V));
+    const m = Math.max(...row);
+    const z = row.reduce((a, x) => a + Math.exp(x - m), 0);
+    const top = row.map((x, id) => ({ id, p: Math.exp(x - m) / z })).sort((a, b) => b.p - a.p).slice(0, 5);
+    model.dispose();
+    const shown = await page.locator('[data-testid=next-tokens] li').allTextContents();
+    expect(shown).toHaveLength(5);
+    shown.forEach((line, i) => {
+      const pct = Number(/([\d.]+) %/.exec(line)![1]);
+      expect(Math.abs(pct - 100 * top[i].p)).toBeLessThan(0.11);
+      expect(line.startsWith(JSON.stringify(model.tokenizer!.decode([top[i].id])))).toBe(true);
+    });
+    await shot(page, 'model-default-summary');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a folder whose config does not match its weights says so and keeps the view', async () => {
     const dir = folder('broken-qwen', 'qwen2-tiny', false);
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     cfg.intermediate_size = 48;
     (await import('node:fs')).writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
-    const { page, errors } = await openPage(env, '');
+    const { page, errors } = await openPage(env, '?v=1');
     await painted(page);
     await page.setInputFiles('[data-testid=model-input]', dir);
     await expect.poll(() => page.locator('[data-testid=import-error]').textContent(), { timeout: 30_000 }).toMatch(/model\.safetensors: tensor "model\.layers\.0\.mlp\.gate_proj\.weight" has shape \[64, 32\], but config\.json implies \[48, 32\]/);
