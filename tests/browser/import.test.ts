@@ -22,6 +22,9 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACT
 async function opened(page: Page, name: string, paintsBefore: number) {
   await page.waitForFunction((n) => document.querySelector('[data-testid=file-info]')?.textContent?.includes(n), name, { timeout: 60_000 });
   await painted(page, paintsBefore + 1);
+  // The file's own map, not the example shown while it was read (a ?src= link paints that first):
+  // results of a file are keyed import:… (weights as read) or ["import",…] (computed from Q/K/V).
+  await page.waitForFunction(() => (document.querySelector('[data-testid=heatmap-cells]') as HTMLElement | null)?.dataset.paintedKey?.match(/^(import:|\["import")/), null, { timeout: 60_000 });
 }
 const paints = (page: Page) => page.evaluate(() => Number(document.querySelector('[data-testid=heatmap-cells]')?.getAttribute('data-painted') ?? 0));
 
@@ -65,6 +68,10 @@ describe('bringing your own tensors in Chromium', () => {
     for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
     expect(err).toBeLessThanOrEqual(1e-5);
     expect(o.source.layers[0].queryTokens).toEqual(E.tokens);
+    // The layer × head grid fills in for the dump too, with the link's layer and head selected.
+    await page.waitForFunction(() => !/computing/.test(document.querySelector('[data-testid=layer-grid] h2')?.textContent ?? 'computing'), null, { timeout: 60_000 });
+    expect(await page.locator('[data-testid=layer-grid] canvas').count()).toBe(E.layers.length * 4);
+    expect(await page.locator('[data-testid=layer-grid-1-2]').getAttribute('class')).toMatch(/selected/);
     // A grouping method runs on the imported queries and keys.
     await page.getByLabel('Method', { exact: true }).selectOption('mqa');
     await page.waitForFunction(() => !!document.querySelector('[data-testid=metric-relfrob]'), null, { timeout: 60_000 });
