@@ -265,7 +265,9 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
     );
     if (sparse && used) void runSweep(my, key, { ...used, grid: plan.grid }, r.weights!, plan.options.causal ?? true);
     void runLayerGrid(my);
-    if (opts.probe !== false && !probing && fastest === null && plan.backend === 'auto') void runProbe();
+    // The backend measurement keeps the worker busy for seconds: not while a file or model is
+    // being read (the default address opens the built-in model), so that it shows first.
+    if (opts.probe !== false && !probing && fastest === null && plan.backend === 'auto' && !store.getState().importState.reading) void runProbe();
   };
 
   /**
@@ -295,9 +297,9 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
   const runLayerGrid = async (my: number) => {
     const s0 = store.getState();
     const src = s0.imported;
-    // Checkpoints only for now: on a Q/K/V dump the background requests raced the view once in CI
-    // (the before-RoPE import test exported another map); to be looked at before widening it.
-    if (s0.source.kind !== 'imported' || !src || src.kind !== 'qkv' || !src.checkpoint || src.layers.length < 2) {
+    // No request of this loop can overtake the view's: it starts after the view's result is shown
+    // and stops at the first await that finds a newer generation (whose request then runs next).
+    if (s0.source.kind !== 'imported' || !src || src.kind !== 'qkv' || src.layers.length < 2) {
       if (s0.derived.layerGrid) s0.setDerived({ layerGrid: null });
       return;
     }
