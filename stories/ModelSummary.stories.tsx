@@ -2,7 +2,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { QkProvider } from '../src/state/react';
 import type { QkStore } from '../src/state/store';
 import { ModelSummary } from '../src/views/model/ModelSummary';
-import type { ModelSummary as Summary, NamedHead } from '../src/io/types';
+import type { ModelSummary as Summary, NamedHead } from '../src/core/modelSpec';
 import { parameterCount, parseConfig } from '../src/models/config';
 import sotuConfig from '../public/models/sotu-llama/config.json';
 import sotuHeads from '../public/models/sotu-llama/heads.json';

@@ -2,7 +2,8 @@ import { fileFromBlob, inspectCheckpoint, readWeights, type CheckpointInfo, type
 import { loadTokenizer, type TextTokenizer } from '../models/tokenizer';
 import { ModelError } from '../models/config';
 import { IMPORT_CAPS } from '../io/errors';
-import type { ImportedSource, ModelSummary, NamedHead } from '../io/types';
+import type { ImportedSource } from '../io/types';
+import type { ModelSummary, NamedHead } from '../core/modelSpec';
 import type { ComputeClient } from '../compute/client';
 import type { BackendName } from '../compute/backends';
 import type { QkStore } from '../state/store';
@@ -86,7 +87,14 @@ async function loadCheckpoint(store: QkStore, name: string, files: ModelFile[], 
       const cfg = info.files.find((f) => f.name === 'tokenizer_config.json');
       tokenizer = loadTokenizer(await readJson(info.tokenizer), cfg ? await readJson(cfg) : {}, info.config.vocab);
     }
-    const weights = await readWeights(info, (read, total) => st().setImportState({ reading: { name, progress: total ? read / total : null, bytes: read } }));
+    // The bar moves at most every 100 ms: each update re-renders the panel, and a checkpoint has hundreds of tensors.
+    let shown = 0;
+    const weights = await readWeights(info, (read, total) => {
+      const now = performance.now();
+      if (now - shown < 100 && read < total) return;
+      shown = now;
+      st().setImportState({ reading: { name, progress: total ? read / total : null, bytes: read } });
+    });
     await client.loadModel(info.config, weights, opts.backend ?? 'wasm');
     const model: LoadedCheckpoint = { name, summary, info, tokenizer, builtin: opts.builtin };
     await runCheckpoint(store, model, opts.text ?? (tokenizer ? MODEL_DEFAULT_TEXT : defaultIds(info.config.vocab)));
@@ -148,13 +156,16 @@ export async function builtinModels(): Promise<BuiltinModel[]> {
 export async function openBuiltin(store: QkStore, id: string, step = -1, text?: string): Promise<void> {
   try {
     if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(id)) throw new ModelError(`model=${id.slice(0, 40)}`, 'is not the name of a built-in model');
-    const list = await builtinModels();
+    // The list, the timeline and the named heads are fetched together (the first paint waits on them).
+    const optionalJson = <T,>(path: string): Promise<T | null> =>
+      fetch(path).then(
+        (r) => (r.ok ? (r.json() as Promise<T>).catch(() => null) : null),
+        () => null,
+      );
+    const [list, timelineJson, heads] = await Promise.all([builtinModels(), optionalJson<TimelineStep[]>(`models/${id}/timeline.json`), optionalJson<BuiltinHeads>(`models/${id}/heads.json`)]);
     const meta = list.find((m) => m.id === id);
     if (!meta) throw new ModelError(`model=${id}`, `is not a built-in model here (there are: ${list.map((m) => m.id).join(', ') || 'none'})`);
-    const timelineRes = await fetch(`models/${id}/timeline.json`);
-    const timeline = timelineRes.ok ? ((await timelineRes.json()) as TimelineStep[]) : [];
-    const headsRes = await fetch(`models/${id}/heads.json`).catch(() => null);
-    const heads = headsRes?.ok ? ((await headsRes.json().catch(() => null)) as BuiltinHeads | null) : null;
+    const timeline = Array.isArray(timelineJson) ? timelineJson : [];
     const at = step >= 0 && step < timeline.length ? step : timeline.length - 1;
     const weightsFile = at >= 0 && at < timeline.length - 1 ? timeline[at].file : 'model.safetensors';
     const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
@@ -197,7 +208,8 @@ export async function runCheckpoint(store: QkStore, model: LoadedCheckpoint, tex
   if (ids.length === 0) throw new ModelError(model.name, 'the text gives no tokens: type at least one word');
   if (ids.length > cap) throw new ModelError(model.name, `the text gives ${ids.length} tokens; the cap is ${cap}${c.family === 'gpt2' && cap === c.maxPositions ? ' (the positions GPT-2 learned)' : ''}`);
   const r = await client.runModel(ids);
-  const next = r.logits ? topNext(r.logits.data.subarray((ids.length - 1) * c.vocab, ids.length * c.vocab), 5).map(({ id, p }) => ({ token: model.tokenizer ? model.tokenizer.decode([id]) : `#${id}`, p })) : [];
+  // The worker sends the last position's logits only ([1, vocab]).
+  const next = r.logits ? topNext(r.logits.data.subarray(r.logits.data.length - c.vocab), 5).map(({ id, p }) => ({ token: model.tokenizer ? model.tokenizer.decode([id]) : `#${id}`, p })) : [];
   const rope = c.family === 'llama';
   const src: ImportedSource = {
     name: model.name,

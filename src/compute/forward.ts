@@ -37,7 +37,7 @@ export interface ForwardResult {
   ids: number[];
   /** Captures of the layers asked for (index = layer; absent for the others). */
   layers: (LayerCapture | undefined)[];
-  /** `[N, vocab]` next-token logits (when asked for). */
+  /** `[N, vocab]` next-token logits (when asked for; `[1, vocab]` for the last position only with `logits: 'last'`). */
   logits?: Tensor;
   backend: string;
 }
@@ -80,7 +80,7 @@ const read = async (t: tf.Tensor): Promise<Tensor> => ({ shape: t.shape.slice(),
  * shown layers' `[H, N, N]` maps are held. Throws a clear error for ids outside the vocabulary
  * or a sequence longer than the model's positions (GPT-2).
  */
-export async function forward(model: TfModel, ids: number[], opts: { capture?: number[]; logits?: boolean; maps?: boolean } = {}): Promise<ForwardResult> {
+export async function forward(model: TfModel, ids: number[], opts: { capture?: number[]; logits?: boolean | 'last'; maps?: boolean } = {}): Promise<ForwardResult> {
   const c = model.config;
   const N = ids.length;
   if (N < 1) throw new Error('the model needs at least one token');
@@ -193,7 +193,9 @@ export async function forward(model: TfModel, ids: number[], opts: { capture?: n
     let logits: Tensor | undefined;
     if (opts.logits !== false) {
       const lt = tf.tidy(() => {
-        const f = c.family === 'gpt2' ? layerNorm(x, W('transformer.ln_f.weight'), W('transformer.ln_f.bias')) : rmsNorm(x, W('model.norm.weight'));
+        // 'last': only the next token after the text (what the app shows), not every position's.
+        const xs = opts.logits === 'last' ? (tf.slice(x, [N - 1, 0], [1, -1]) as tf.Tensor2D) : x;
+        const f = c.family === 'gpt2' ? layerNorm(xs, W('transformer.ln_f.weight'), W('transformer.ln_f.bias')) : rmsNorm(xs, W('model.norm.weight'));
         const head = c.tiedEmbeddings ? W(c.family === 'gpt2' ? 'transformer.wte.weight' : 'model.embed_tokens.weight') : W('lm_head.weight');
         return tf.matMul(f, head as tf.Tensor2D, false, true);
       });

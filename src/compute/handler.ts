@@ -31,7 +31,7 @@ export async function handle(msg: ToWorker): Promise<FromWorker> {
       case 'model-run': {
         if (!model) throw new Error('no model is loaded');
         const t0 = performance.now();
-        const r = await forward(model, msg.ids, { maps: false });
+        const r = await forward(model, msg.ids, { maps: false, logits: 'last' });
         const layers = r.layers.map((l) => ({ q: l!.q, k: l!.k, v: l!.v, qPre: l!.qPre, kPre: l!.kPre }));
         return { id: msg.id, ok: true, kind: 'model-run', layers, logits: r.logits ?? null, backend: r.backend, ms: performance.now() - t0 };
       }

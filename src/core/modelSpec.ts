@@ -25,3 +25,34 @@ export interface ModelConfig {
   qkvBias: boolean;
   activation: 'gelu_new' | 'silu';
 }
+
+/** A head a built-in model's card names, with its score at the checkpoint shown (when the timeline has one). */
+export interface NamedHead {
+  kind: 'previous-token' | 'induction';
+  layer: number;
+  head: number;
+  /** Score at the training step shown (from timeline.json), else the final one (heads.json). */
+  score: number | null;
+}
+
+/** What the model summary panel shows about a loaded checkpoint and its last run. */
+export interface ModelSummary {
+  name: string;
+  config: ModelConfig;
+  parameters: number;
+  dtypes: string[];
+  diskBytes: number;
+  loadedBytes: number;
+  /** Vocabulary of the tokenizer.json given; null when the model reads token ids. */
+  tokenizerVocab: number | null;
+  /** Tensors in the files that the model does not use. */
+  unused: string[];
+  backend: string;
+  /** Forward-pass time of the last run, in ms, and its tokens. */
+  ms: number;
+  tokens: number;
+  /** The five likeliest next tokens after the text, with their probabilities. */
+  next: { token: string; p: number }[];
+  /** A built-in model: its training timeline position and the heads its card names. */
+  builtin: { id: string; step: number; steps: number; trainingStep: number | null; lastStep: number | null; loss: number | null; heads: NamedHead[] } | null;
+}

@@ -1,5 +1,5 @@
 import { useQk } from '../../state/react';
-import type { ModelSummary as Summary, NamedHead } from '../../io/types';
+import type { ModelSummary as Summary, NamedHead } from '../../core/modelSpec';
 import { fmtBytes } from '../shared/PairBar';
 
 const count = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
