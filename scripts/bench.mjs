@@ -3,7 +3,8 @@
 // median times, with ratios measured in the same run; writes bench-results/bench.json.
 // Options: --quick (N ≤ 1024 only), --no-build, --backends=wasm,cpu, --sizes=256,1024, --skip-app-hover,
 // --skip-grouping / --grouping-only, --skip-import / --import-only, --sparse-only (with
-// --sparse-backends=wasm,webgl and --sparse-n=4096)
+// --sparse-backends=wasm,webgl and --sparse-n=4096), --skip-model / --model-only (with
+// --model-backends=webgpu,webgl,wasm,cpu and --skip-gpt2)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ import { launch, serveDist, haveChromium, CHROMIUM } from './lib/browser.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
 // One part alone: the others are skipped (the cold load still runs: it is 3 s).
-if (args['sparse-only']) Object.assign(args, { 'skip-app-hover': true, 'skip-grouping': true, 'skip-import': true });
+if (args['sparse-only']) Object.assign(args, { 'skip-app-hover': true, 'skip-grouping': true, 'skip-import': true, 'skip-model': true });
+if (args['model-only']) Object.assign(args, { 'skip-app-hover': true, 'skip-grouping': true, 'skip-import': true });
 const quick = !!args.quick;
 const backends = (args.backends ?? 'webgpu,webgl,wasm,cpu').split(',');
 const sizes = (args.sizes ?? (quick ? '256,1024' : '256,1024,2048,4096')).split(',').map(Number);
@@ -34,15 +36,24 @@ const srv = await serveDist(process.cwd());
 const log = (s) => process.stdout.write(`${s}\n`);
 
 // 1. Cold page load: a fresh browser and profile each time, until the heatmap has painted.
+// The synthetic example (?v=1); then the bare address, whose default is the built-in model:
+// time until the model's own heatmap has painted (the summary panel names it).
+results.coldLoadModel = [];
 for (let i = 0; i < 3; i++) {
   const b = await launch();
   const page = await b.context.newPage();
-  await page.goto(srv.url);
+  await page.goto(`${srv.url}?v=1`);
   await page.waitForFunction(() => performance.getEntriesByName('qk:first-paint').length > 0, null, { timeout: 60_000 });
   results.coldLoad.push(await page.evaluate(() => performance.getEntriesByName('qk:first-paint')[0].startTime));
   await b.close();
+  const b2 = await launch();
+  const p2 = await b2.context.newPage();
+  await p2.goto(srv.url);
+  await p2.waitForFunction(() => !!document.querySelector('[data-testid=model-summary]') && Number(document.querySelector('[data-testid=heatmap-cells]')?.getAttribute('data-painted') ?? 0) > 0 && /tokens × 6 heads/.test(document.querySelector('[data-testid=backend-used]')?.textContent ?? ''), null, { timeout: 120_000, polling: 20 });
+  results.coldLoadModel.push(await p2.evaluate(() => performance.now()));
+  await b2.close();
 }
-log(`cold load to first heatmap (ms, 3 fresh browsers): ${results.coldLoad.map((x) => x.toFixed(0)).join(', ')}`);
+log(`cold load to first heatmap (ms, 3 fresh browsers): synthetic example ${results.coldLoad.map((x) => x.toFixed(0)).join(', ')}; default address (built-in model) ${results.coldLoadModel.map((x) => x.toFixed(0)).join(', ')}`);
 
 // 1b. Hover in the real app at N = 4096 (4 heads, WASM): the main-thread work of one pointer
 // move over the heatmap (store update, heatmap and grid overlays, token-strip tint, tooltip)
@@ -178,6 +189,50 @@ if (args['sparse-only']) {
  * Issue 6: the block-sparse kernel against dense attention on the same backend (N = 4096, H = 8,
  * d = 64, output only) at densities 10 %, 25 % and 50 %, and MoBA's selection overhead.
  */
+// 1f. Models (issue 3): the built-in State of the Union model at N = 256 and 1024, and a
+// GPT-2-small-shaped checkpoint with random F16 weights at N = 512, on each backend, each in a
+// fresh page: load time, forward time as the app runs it, peak backend memory and JS heap.
+if (!args['skip-model']) {
+  results.model = await modelBench();
+  for (const r of results.model) {
+    if (r.error) {
+      log(`model ${r.model} on ${r.backend}: ${r.error}`);
+      continue;
+    }
+    log(`model ${r.model} (${(r.parameters / 1e6).toFixed(2)} M parameters, ${(r.fileBytes / 2 ** 20).toFixed(1)} MiB of files) on ${r.backend}: load ${r.loadMs.toFixed(0)} ms (read and convert ${r.readMs.toFixed(0)} ms), weights on the backend ${(r.modelBytes / 2 ** 20).toFixed(1)} MiB`);
+    for (const x of r.rows) log(x.error ? `  N=${x.N}: ${x.error}` : `  N=${x.N}: forward ${x.medianMs.toFixed(0)} ms (runs ${x.runs.map((v) => v.toFixed(0)).join('/')}); peak backend memory ${(x.peakBackendBytes / 2 ** 20).toFixed(1)} MiB (${((x.peakBackendBytes - r.modelBytes) / 2 ** 20).toFixed(1)} MiB above the weights); JS heap +${(x.heapAfterBytes / 2 ** 20).toFixed(0)} MiB since before loading`);
+  }
+}
+if (args['model-only']) {
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync(join('bench-results', 'bench-model.json'), JSON.stringify({ coldLoad: results.coldLoad, coldLoadModel: results.coldLoadModel, model: results.model }, null, 2));
+  await srv.close();
+  process.exit(0);
+}
+
+async function modelBench() {
+  const mb = await launch();
+  const out = [];
+  const cases = [{ model: 'sotu-llama', sizes: [256, 1024], reps: 3 }];
+  if (!args['skip-gpt2']) cases.push({ model: 'gpt2-small', sizes: [512], reps: 1 });
+  for (const backend of (args['model-backends'] ?? 'webgpu,webgl,wasm,cpu').split(',')) {
+    for (const c of cases) {
+      const mp = await mb.context.newPage();
+      mp.setDefaultTimeout(1_800_000);
+      await mp.goto(`${srv.url}bench.html`);
+      await mp.waitForFunction(() => !!window.qkHarness);
+      const t0 = Date.now();
+      const r = await mp.evaluate((o) => window.qkHarness.benchModel(o).catch((e) => ({ backend: o.backend, model: o.model, error: String(e?.message ?? e) })), { backend, model: c.model, sizes: c.sizes, reps: c.reps, budgetMs: 120_000 });
+      r.wallMs = Date.now() - t0;
+      out.push(r);
+      log(`  (${c.model} on ${backend}: ${(r.wallMs / 1000).toFixed(0)} s)`);
+      await mp.close();
+    }
+  }
+  await mb.close();
+  return out;
+}
+
 async function sparseBench() {
   const sb = await launch();
   const sp = await sb.context.newPage();
@@ -379,6 +434,8 @@ if (d4) lines.push(`N=4096: full draw ${d4.fullDrawMs.toFixed(1)} ms (target ≤
 if (results.appHover) lines.push(`app hover at N=4096: median ${results.appHover.medianMs.toFixed(1)} ms, max ${results.appHover.maxMs.toFixed(1)} ms per pointer move (target ≤ 8; heatmap + grid overlays, token-strip tint, tooltip)`);
 lines.push(`tensors leaked over 100 recomputations: ${results.leaks.tensorsAfter - results.leaks.tensorsBefore} (target 0)`);
 lines.push(`cold load to first heatmap: median ${[...results.coldLoad].sort((a, c) => a - c)[1].toFixed(0)} ms (target ≤ 2000)`);
+if (results.coldLoadModel?.length) lines.push(`cold load of the default address to the built-in model's heatmap: median ${[...results.coldLoadModel].sort((a, c) => a - c)[1].toFixed(0)} ms`);
+for (const r of results.model ?? []) if (!r.error) lines.push(`model ${r.model} on ${r.backend}: load ${r.loadMs.toFixed(0)} ms; ${r.rows.map((x) => (x.error ? `N=${x.N} failed` : `N=${x.N} forward ${x.medianMs.toFixed(0)} ms, peak ${(x.peakBackendBytes / 2 ** 20).toFixed(0)} MiB`)).join('; ')}`);
 log(`\nTargets\n  ${lines.join('\n  ')}`);
 results.summary = lines;
 mkdirSync('bench-results', { recursive: true });

@@ -103,3 +103,16 @@ export function fallbackChain(first: BackendName): BackendName[] {
 export function liveTensors(): number {
   return tf.memory().numTensors;
 }
+
+/** Bytes of all live tensors on the current backend. */
+export function backendBytes(): number {
+  return tf.memory().numBytes;
+}
+
+/** Runs `fn` and returns the most bytes the backend's tensors held meanwhile (tf.profile's peak; it counts tensors made before, too). */
+export async function peakBytesDuring(fn: () => Promise<unknown>): Promise<number> {
+  const info = await tf.profile(async () => {
+    await fn();
+  });
+  return info.peakBytes;
+}
