@@ -54,6 +54,8 @@ Checkpoints (tests/fixtures/models/<name>/): config.json + weights
   inactive, and >= N anyway). F32, one file.
 * mistral-tiny: model_type "mistral", architectures ["MistralForCausalLM"], llama-tiny's
   shapes and hyper-parameters, sliding_window null. F32, one file. Own seed (other weights).
+* llama-attn-only-tiny: llama-tiny's config with intermediate_size 0 (attention-only: no
+  mlp.* and no post_attention_layernorm tensors stored). F32, one file. Own seed.
 * Weights, generated in HF state-dict (module registration) order, one torch.Generator per
   checkpoint (seeds in SEEDS): matrices and embeddings normal(0, 0.2); norm weights
   1 + 0.1*normal; biases (LayerNorm biases included) 0.1*normal; all float32.
@@ -81,6 +83,9 @@ batch 1, no padding, no KV cache.
     q_pre [H,N,hd], k_pre [Hkv,N,hd]; q = RoPE(q_pre), k = RoPE(k_pre);
     x = x + merge(head_out) Wo^T;
     m = RMS(x, w_post); x = x + Wdown (silu(Wgate m) * (Wup m));
+      (skipped when intermediate_size == 0: an attention-only model, which stores no
+      mlp.* and no post_attention_layernorm tensors; HF's zero-size LlamaMLP adds exactly 0.
+      llama-attn-only-tiny is such a fixture, as is scripts/train_induction.py's model.)
   final_norm = RMS(x, w_norm); logits = final_norm lm_head^T (embed^T when tied).
   RMS(x, w) = x * rsqrt(mean(x^2) + eps) * w.  silu(x) = x * sigmoid(x).
   RoPE, half-split ("rotate_half", the HF layout): inv_freq[j] = 1 / theta^(2j/hd), j < hd/2;
@@ -119,7 +124,7 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 MODELS_DIR = os.path.join(ROOT, 'tests', 'fixtures', 'models')
 OUT = os.path.join(ROOT, 'tests', 'golden', 'models.json')
 IDS = [5, 17, 3, 42, 8, 17, 3, 42, 60, 1, 95, 0]
-SEEDS = {'gpt2-tiny': 7001, 'llama-tiny': 7002, 'qwen2-tiny': 7003, 'mistral-tiny': 7004}
+SEEDS = {'gpt2-tiny': 7001, 'llama-tiny': 7002, 'qwen2-tiny': 7003, 'mistral-tiny': 7004, 'llama-attn-only-tiny': 7005}
 W_STD, NORM_STD, BIAS_STD = 0.2, 0.1, 0.1
 ROPE_X = [0.5, -1.0, 1.5, 2.0, -0.25, 0.75, -1.25, 1.0]
 ROPE_POSITIONS = [0, 1, 5]
@@ -221,11 +226,13 @@ def llama_params(cfg, qkv_bias=False):
             out.append((p + f'self_attn.{proj}.weight', (rows, D), 'w'))
             if qkv_bias:
                 out.append((p + f'self_attn.{proj}.bias', (rows,), 'bias'))
-        out += [(p + 'self_attn.o_proj.weight', (D, H * hd), 'w'),
-                (p + 'mlp.gate_proj.weight', (I, D), 'w'), (p + 'mlp.up_proj.weight', (I, D), 'w'),
-                (p + 'mlp.down_proj.weight', (D, I), 'w'),
-                (p + 'input_layernorm.weight', (D,), 'norm'),
-                (p + 'post_attention_layernorm.weight', (D,), 'norm')]
+        out.append((p + 'self_attn.o_proj.weight', (D, H * hd), 'w'))
+        if I > 0:  # intermediate_size 0: attention-only, no MLP and no post-attention norm stored
+            out += [(p + 'mlp.gate_proj.weight', (I, D), 'w'), (p + 'mlp.up_proj.weight', (I, D), 'w'),
+                    (p + 'mlp.down_proj.weight', (D, I), 'w')]
+        out.append((p + 'input_layernorm.weight', (D,), 'norm'))
+        if I > 0:
+            out.append((p + 'post_attention_layernorm.weight', (D,), 'norm'))
     out.append(('model.norm.weight', (D,), 'norm'))
     if not cfg['tie_word_embeddings']:
         out.append(('lm_head.weight', (V, D), 'w'))
@@ -526,9 +533,10 @@ def llama_reference(cfg, Wf, ids):
         q, k = apply_rope(q_pre, cos, sin), apply_rope(k_pre, cos, sin)
         scores, weights, ho = attention(q, k, v)
         x = x + merge(ho) @ W[p + 'self_attn.o_proj.weight'].T
-        m = rms_norm(x, W[p + 'post_attention_layernorm.weight'], eps)
-        x = x + (silu(m @ W[p + 'mlp.gate_proj.weight'].T) * (m @ W[p + 'mlp.up_proj.weight'].T)) \
-            @ W[p + 'mlp.down_proj.weight'].T
+        if cfg['intermediate_size'] > 0:  # 0: attention-only (no MLP, no post-attention norm)
+            m = rms_norm(x, W[p + 'post_attention_layernorm.weight'], eps)
+            x = x + (silu(m @ W[p + 'mlp.gate_proj.weight'].T) * (m @ W[p + 'mlp.up_proj.weight'].T)) \
+                @ W[p + 'mlp.down_proj.weight'].T
         layers.append(dict(q_pre=q_pre, k_pre=k_pre, q=q, k=k, v=v, scores=scores, weights=weights,
                            head_out=ho, hidden_out=x))
     fin = rms_norm(x, W['model.norm.weight'], eps)
@@ -592,9 +600,10 @@ def second_impl(arch, cfg, W, ids):
         attn_all.append(w[0])
         o = torch.matmul(w, v).transpose(1, 2).reshape(1, N, H * hd)
         x = x + F.linear(o, W[sa + 'o_proj.weight'])
-        m = rms(x, W[p + 'post_attention_layernorm.weight'])
-        x = x + F.linear(F.silu(F.linear(m, W[p + 'mlp.gate_proj.weight'])) * F.linear(m, W[p + 'mlp.up_proj.weight']),
-                         W[p + 'mlp.down_proj.weight'])
+        if cfg['intermediate_size'] > 0:  # 0: attention-only
+            m = rms(x, W[p + 'post_attention_layernorm.weight'])
+            x = x + F.linear(F.silu(F.linear(m, W[p + 'mlp.gate_proj.weight'])) * F.linear(m, W[p + 'mlp.up_proj.weight']),
+                             W[p + 'mlp.down_proj.weight'])
     x = rms(x, W['model.norm.weight'])
     head = W['model.embed_tokens.weight'] if cfg['tie_word_embeddings'] else W['lm_head.weight']
     return attn_all, F.linear(x, head)[0]
@@ -679,6 +688,13 @@ def main():
     cfg = mistral_config()
     params = llama_params(cfg)
     build('mistral-tiny', 'llama', cfg, params, make_weights(params, SEEDS['mistral-tiny']), 'F32', SEEDS['mistral-tiny'])
+
+    # Attention-only (intermediate_size 0, the built-in induction model's form): llama-tiny's
+    # shapes without MLPs and post-attention norms; own seed.
+    cfg = {**llama_config(), 'intermediate_size': 0}
+    params = llama_params(cfg)
+    assert not any('.mlp.' in n or 'post_attention' in n for n, _, _ in params)
+    build('llama-attn-only-tiny', 'llama', cfg, params, make_weights(params, SEEDS['llama-attn-only-tiny']), 'F32', SEEDS['llama-attn-only-tiny'])
 
     out = {'generator': 'scripts/make_model_goldens.py', 'torch': torch.__version__,
            'ids': list(IDS), 'rope_vectors': rope_vectors(), 'models': goldens}

@@ -122,7 +122,7 @@ describe.each(['webgpu', 'webgl', 'wasm', 'cpu'] as const)('%s backend in Chromi
 
   it('runs the Hugging Face checkpoints (GPT-2, sharded Llama with GQA, BF16 Llama, Qwen2) through the forward pass within 1e-4 of PyTorch', async () => {
     const G = goldenFile('models.json') as { models: { name: string; dir: string; ids: number[]; layers: Record<string, number[]>[]; logits: number[] }[] };
-    for (const m of G.models.filter((x) => ['gpt2-tiny', 'llama-tiny', 'llama-tiny-bf16', 'qwen2-tiny'].includes(x.name))) {
+    for (const m of G.models.filter((x) => ['gpt2-tiny', 'llama-tiny', 'llama-tiny-bf16', 'qwen2-tiny', 'llama-attn-only-tiny'].includes(x.name))) {
       const dir = join(process.cwd(), m.dir);
       const files = readdirSync(dir).map((name) => ({ name, b64: readFileSync(join(dir, name)).toString('base64') }));
       const r = await page.evaluate(([f, ids, b]) => window.qkHarness.modelCase(f, ids, b), [files, m.ids, backend] as const);
