@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Trains public/models/induction-tiny/: a 2-layer Llama-family model on a synthetic
+"""Trains public/models/induction-tiny/: a 2-layer attention-only Llama-family model on a synthetic
 repeated-sequence task, in which a previous-token head (layer 0) and an induction head
 (layer 1) form. Writes the final weights, a training timeline of checkpoints and the named
 heads. Deterministic on CPU for a given torch build (seeded; see MODEL_CARD.md).
@@ -10,10 +10,14 @@ Neither `transformers` nor `safetensors` is used: the forward pass below is writ
 Hugging Face LlamaForCausalLM formulation (the same as scripts/make_model_goldens.py), and the
 safetensors files are written by the small codec below (the one in make_model_goldens.py).
 
-Model (config.json, HF layout, loads in the app's Llama loader unchanged):
+Model (config.json, HF layout):
   model_type "llama", 2 layers, hidden 64, 4 heads (num_key_value_heads 4: plain MHA), head_dim
-  16, intermediate 128 (SwiGLU, silu), vocab 64, rope_theta 10000, rms_norm_eps 1e-6,
-  max_position_embeddings 128, untied lm_head, no biases. Parameter names / orientations as
+  16, vocab 64, rope_theta 10000, rms_norm_eps 1e-6, max_position_embeddings 128, untied
+  lm_head, no biases. ATTENTION-ONLY: "intermediate_size": 0. In HF's LlamaForCausalLM that
+  makes every LlamaMLP a zero-size SwiGLU that adds exactly 0, so the model is a Llama model
+  without MLPs; per layer x = x + attn(input_layernorm(x)), then model.norm and lm_head. No
+  model.layers.{i}.mlp.* and no model.layers.{i}.post_attention_layernorm.weight tensors are
+  stored (they would be empty or have no effect). Parameter names / orientations as
   save_pretrained writes them (nn.Linear weight [out, in]; q_proj row r is head r // 16).
 
 Task (TASK below; also written into heads.json so a test can regenerate sequences):
@@ -71,9 +75,10 @@ WARMUP = 100
 MIN_LR_FRAC = 0.1
 STEPS = 2000
 # timeline steps (0 = init). With these seeds the eval loss on the repeated half sits on a
-# plateau (~3.7-4.1) until ~step 325, drops through the phase change at 350-425, then keeps
-# falling slowly: before (300), onset (350), middle (375), after (500), final.
-CHECKPOINTS = [0, 300, 350, 375, 500, STEPS]
+# plateau (4.2 -> 3.7) until step 300, leaves it at 325, drops through the phase change at
+# 325-425 (3.5 -> 2.1 at 350 -> 0.6 at 375 -> 0.17 at 425), then keeps falling slowly:
+# before (300), onset (325), middle (350), after (500), final.
+CHECKPOINTS = [0, 300, 325, 350, 500, STEPS]
 CURVE_EVERY = 25
 N_EVAL = 200
 THRESHOLD = 0.5
@@ -88,7 +93,7 @@ TASK = {'length': 64, 'segment_length': 31, 'bos_id': 0, 'min_id': 2, 'max_id': 
 CONFIG = {
     'architectures': ['LlamaForCausalLM'], 'attention_bias': False, 'attention_dropout': 0.0,
     'bos_token_id': 0, 'eos_token_id': 1, 'head_dim': 16, 'hidden_act': 'silu',
-    'hidden_size': 64, 'initializer_range': INIT_STD, 'intermediate_size': 128,
+    'hidden_size': 64, 'initializer_range': INIT_STD, 'intermediate_size': 0,
     'max_position_embeddings': 128, 'mlp_bias': False, 'model_type': 'llama',
     'num_attention_heads': 4, 'num_hidden_layers': 2, 'num_key_value_heads': 4,
     'pretraining_tp': 1, 'rms_norm_eps': 1e-06, 'rope_scaling': None, 'rope_theta': 10000.0,
@@ -129,11 +134,13 @@ def llama_params(cfg):
         out += [(p + 'self_attn.q_proj.weight', (H * hd, D), 'w'),
                 (p + 'self_attn.k_proj.weight', (Hkv * hd, D), 'w'),
                 (p + 'self_attn.v_proj.weight', (Hkv * hd, D), 'w'),
-                (p + 'self_attn.o_proj.weight', (D, H * hd), 'w'),
-                (p + 'mlp.gate_proj.weight', (I, D), 'w'), (p + 'mlp.up_proj.weight', (I, D), 'w'),
-                (p + 'mlp.down_proj.weight', (D, I), 'w'),
-                (p + 'input_layernorm.weight', (D,), 'norm'),
-                (p + 'post_attention_layernorm.weight', (D,), 'norm')]
+                (p + 'self_attn.o_proj.weight', (D, H * hd), 'w')]
+        if I > 0:  # intermediate_size 0 = attention-only: no MLP and no post-attention norm
+            out += [(p + 'mlp.gate_proj.weight', (I, D), 'w'), (p + 'mlp.up_proj.weight', (I, D), 'w'),
+                    (p + 'mlp.down_proj.weight', (D, I), 'w')]
+        out.append((p + 'input_layernorm.weight', (D,), 'norm'))
+        if I > 0:
+            out.append((p + 'post_attention_layernorm.weight', (D,), 'norm'))
     out.append(('model.norm.weight', (D,), 'norm'))
     out.append(('lm_head.weight', (V, D), 'w'))
     return out
@@ -178,9 +185,10 @@ def forward(P, ids, cfg, want_attn=False):
             attns.append(w)
         o = (w @ v).transpose(1, 2).reshape(B, N, H * hd)
         x = x + F.linear(o, P[p + 'self_attn.o_proj.weight'])
-        m = rms_norm(x, P[p + 'post_attention_layernorm.weight'], eps)
-        x = x + F.linear(F.silu(F.linear(m, P[p + 'mlp.gate_proj.weight'])) * F.linear(m, P[p + 'mlp.up_proj.weight']),
-                         P[p + 'mlp.down_proj.weight'])
+        if cfg['intermediate_size'] > 0:  # not for this model (attention-only), kept for the general layout
+            m = rms_norm(x, P[p + 'post_attention_layernorm.weight'], eps)
+            x = x + F.linear(F.silu(F.linear(m, P[p + 'mlp.gate_proj.weight'])) * F.linear(m, P[p + 'mlp.up_proj.weight']),
+                             P[p + 'mlp.down_proj.weight'])
     x = rms_norm(x, P['model.norm.weight'], eps)
     logits = F.linear(x, P['lm_head.weight'])
     return (logits, attns) if want_attn else logits
@@ -308,6 +316,8 @@ def main():
     # final model: model.safetensors (F16) + config.json; heads from the F16-rounded weights
     Wq = save_f16(os.path.join(OUT_DIR, 'model.safetensors'), {k: v.detach() for k, v in P.items()})
     write_json(os.path.join(OUT_DIR, 'config.json'), CONFIG)
+    assert CONFIG['intermediate_size'] == 0 and not any(
+        '.mlp.' in k or 'post_attention_layernorm' in k for k in Wq), 'attention-only: no MLP / post-attention norm tensors'
     fin = analyse(Wq, eval_ids)
     with open(os.path.join(OUT_DIR, 'model.safetensors'), 'rb') as f1, \
             open(os.path.join(OUT_DIR, f'step-{STEPS:05d}.safetensors'), 'rb') as f2:
