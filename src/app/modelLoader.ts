@@ -7,9 +7,19 @@ import type { ModelSummary, NamedHead } from '../core/modelSpec';
 import type { ComputeClient } from '../compute/client';
 import type { BackendName } from '../compute/backends';
 import type { QkStore } from '../state/store';
+import { fmtBytes } from '../views/shared/PairBar';
 
 /** Largest model uploaded to the backend here, as float32 (a GPT-2-small checkpoint needs 0.5 GB). */
 export const MODEL_CAP_BYTES = 1.5 * 2 ** 30;
+
+/**
+ * Refuses, before any weight is read, a checkpoint whose float32 weights exceed `cap` (the
+ * page's budget: tfjs's WASM memory is 32-bit, and the weights, the file's slices and the
+ * activations must fit together). The message names the model, its size and the limit.
+ */
+export function refuseTooLarge(name: string, info: CheckpointInfo, cap = MODEL_CAP_BYTES): void {
+  if (info.loadedBytes > cap) throw new ModelError(name, `${describeCheckpoint(info)}. That is more than the ${fmt(cap)} this page loads; pick a smaller model (fewer layers or a smaller hidden size)`);
+}
 
 /** Text a freshly loaded model runs first. */
 export const MODEL_DEFAULT_TEXT = 'When Mary and John went to the store, John gave a drink to Mary.';
@@ -20,7 +30,8 @@ export function setModelClient(c: ComputeClient): void {
   client = c;
 }
 
-const fmt = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`);
+// Binary units, as the rest of the page (GiB, MiB, KiB).
+const fmt = fmtBytes;
 const fmtCount = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : `${(n / 1e3).toFixed(1)} k`);
 
 /** One line describing a checkpoint before it is loaded: architecture, size and memory. */
@@ -80,7 +91,7 @@ async function loadCheckpoint(store: QkStore, name: string, files: ModelFile[], 
     if (!client) throw new Error('the compute client is not ready');
     const info = await inspectCheckpoint(files);
     const summary = describeCheckpoint(info);
-    if (info.loadedBytes > MODEL_CAP_BYTES) throw new ModelError(name, `${summary}. That is more than the ${fmt(MODEL_CAP_BYTES)} this page loads; pick a smaller model`);
+    refuseTooLarge(name, info);
     if (!opts.builtin) st().addNotices([`Loading ${name} — ${summary}.`]);
     let tokenizer: TextTokenizer | null = null;
     if (info.tokenizer) {

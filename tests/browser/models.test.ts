@@ -53,7 +53,7 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     await painted(page, n0 + 1);
     // What it is and what it needs was said before loading.
     const notices = await page.locator('[data-testid=notice]').allTextContents();
-    expect(notices.join(' ')).toMatch(/Loading my-llama — llama: 2 layers, 4 query heads over 2 KV heads of d = 8, hidden 32, vocabulary 96, RoPE θ = 10000; 24\.7 k parameters, F32 [\d.]+ kB on disk, [\d.]+ kB as float32/);
+    expect(notices.join(' ')).toMatch(/Loading my-llama — llama: 2 layers, 4 query heads over 2 KV heads of d = 8, hidden 32, vocabulary 96, RoPE θ = 10000; 24\.7 k parameters, F32 [\d.]+ KiB on disk, [\d.]+ KiB as float32/);
     // New text runs through the model; the layer picker lists its layers; pre-RoPE is offered.
     const n1 = await paints(page);
     await page.fill('[data-testid=model-text]', 'the cat sat on the mat.');

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeModelSummaryStore } from '../../stories/ModelSummary.stories';
 import { architectureRows } from '../../src/views/model/ModelSummary';
-import { topNext } from '../../src/app/modelLoader';
+import { refuseTooLarge, topNext } from '../../src/app/modelLoader';
+import { inspectCheckpoint, type ModelFile } from '../../src/models/checkpoint';
+import { expectedTensors } from '../../src/models/config';
 import { parseConfig, parameterCount } from '../../src/models/config';
 import { DEFAULT_LINK } from '../../src/state/defaults';
 import { decodeState, isBlankLink } from '../../src/state/urlCodec';
@@ -52,5 +54,43 @@ describe('model summary panel', () => {
     const heads = json('public/models/sotu-llama/heads.json');
     expect(d.inputs.source.model?.id).toBe('sotu-llama');
     expect([d.inputs.source.layer, d.inputs.view.head]).toEqual(heads.previous_token[0]);
+  });
+});
+
+describe('a checkpoint too large for the page', () => {
+  it('is refused from its headers alone, with its size and the limit, before any weight is read', async () => {
+    // A GPT-2-XL-shaped checkpoint (1.56 B parameters, F16): only config.json and the
+    // safetensors header exist; reading any weight byte would throw.
+    const cfg = { model_type: 'gpt2', n_layer: 48, n_head: 25, n_embd: 1600, vocab_size: 50257, n_positions: 1024 };
+    const header: Record<string, unknown> = {};
+    let at = 0;
+    for (const t of expectedTensors(parseConfig(cfg))) {
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      header[t.name] = { dtype: 'F16', shape: t.shape, data_offsets: [at, at + 2 * n] };
+      at += 2 * n;
+    }
+    let json = JSON.stringify(header);
+    json += ' '.repeat((8 - (json.length % 8)) % 8);
+    const hb = new TextEncoder().encode(json);
+    const head = new Uint8Array(8 + hb.length);
+    new DataView(head.buffer).setBigUint64(0, BigInt(hb.length), true);
+    head.set(hb, 8);
+    const reads: [number, number][] = [];
+    const weights: ModelFile = {
+      name: 'model.safetensors',
+      size: head.length + at,
+      read: async (b, e) => {
+        reads.push([b, e]);
+        if (e > head.length) throw new Error(`read weight bytes ${b}..${e}`);
+        return head.subarray(b, e);
+      },
+    };
+    const config: ModelFile = { name: 'config.json', size: 0, read: async () => new TextEncoder().encode(JSON.stringify(cfg)) };
+    const info = await inspectCheckpoint([config, weights]);
+    expect(info.parameters).toBeGreaterThan(1.5e9);
+    expect(() => refuseTooLarge('gpt2-xl', info)).toThrow(/^gpt2-xl: gpt2: 48 layers, 25 heads of d = 64.*1\.56 B parameters, F16 2\.9\d GiB on disk, 5\.8\d GiB as float32 on the backend\. That is more than the 1\.50 GiB this page loads/);
+    expect(reads.every(([, e]) => e <= head.length)).toBe(true);
+    // A small model passes the same check.
+    expect(() => refuseTooLarge('tiny', { ...info, loadedBytes: 1e6 })).not.toThrow();
   });
 });
