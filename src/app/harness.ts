@@ -258,7 +258,7 @@ const harness = {
           break;
         }
       }
-      return { backend: opts.backend, model: opts.model, parameters: info.parameters, fileBytes, readMs: tRead - t0, loadMs, modelBytes, rows };
+      return { backend: opts.backend, model: opts.model, config: info.config, parameters: info.parameters, fileBytes, readMs: tRead - t0, loadMs, modelBytes, rows };
     } finally {
       model.dispose();
     }
