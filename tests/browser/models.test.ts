@@ -157,6 +157,31 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     await page.close();
   });
 
+  it('the files of an attention-only checkpoint dropped on the page open as a model (no tokenizer: token ids)', async () => {
+    const { page, errors } = await openPage(env, '?v=1');
+    await painted(page);
+    const dir = join(ROOT, 'tests/fixtures/models/llama-attn-only-tiny');
+    const files = readdirSync(dir).map((n) => ({ name: n, b64: readFileSync(join(dir, n)).toString('base64') }));
+    const dt = await page.evaluateHandle((fs) => {
+      const d = new DataTransfer();
+      for (const f of fs) d.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+      return d;
+    }, files);
+    await page.dispatchEvent('main', 'dragenter', { dataTransfer: dt });
+    await page.dispatchEvent('main', 'drop', { dataTransfer: dt });
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=model-summary]'), null, { timeout: 60_000 });
+    const summary = (await page.locator('[data-testid=model-summary]').textContent()) ?? '';
+    expect(summary).toMatch(/MLPnone \(attention-only\)/);
+    expect(summary).toMatch(/tokenizernone: the model reads token ids/);
+    expect(await page.locator('label[for=qk-model-text]').textContent()).toMatch(/Token ids/);
+    // Its layers fill the layer × head grid; the default ids are 25 tokens (0, then twelve ids twice).
+    await page.waitForFunction(() => !/computing/.test(document.querySelector('[data-testid=layer-grid] h2')?.textContent ?? 'computing'), null, { timeout: 60_000 });
+    expect(await page.locator('[data-testid=layer-grid] canvas').count()).toBe(2 * 4);
+    await expect.poll(() => page.locator('[data-testid=backend-used]').textContent()).toMatch(/25 tokens × 4 heads/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a folder whose config does not match its weights says so and keeps the view', async () => {
     const dir = folder('broken-qwen', 'qwen2-tiny', false);
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
