@@ -93,6 +93,14 @@ export const PgqaSeed1: Story = {
   ),
 };
 
+export const QkNorm: Story = {
+  name: 'QK-norm (temperature 3)',
+  parameters: grouping(
+    { pattern: 'mixed', heads: 8, kvHeads: 8, temperature: 3, method: { id: 'qknorm', params: {} }, view: { head: 0, compare: 'diff' } },
+    'QK-norm (§12.2): every query and key LayerNorm-ed per head; the histograms show the scaled logits of the causal pairs before and after, bounded by √d, and the maps show the difference it makes.',
+  ),
+};
+
 export const SqaXsmqa16Heads: Story = {
   name: 'SQA xSMQA (16 heads)',
   parameters: grouping(

@@ -1,3 +1,4 @@
+import { logitHistograms, qkNorm } from './positional/qknorm';
 import { ShapeError, type QKV } from '../core/tensor';
 import { divisorsOf } from '../core/numeric';
 import { mulberry32 } from '../core/prng';
@@ -263,7 +264,27 @@ const sqa: MethodDescriptor = {
 };
 
 /** Every method, in the order of the picker. */
-export const METHODS: MethodDescriptor[] = [mha, mqa, gqa, kdgqa, dgqa, pgqa, sqa];
+const qknormMethod: MethodDescriptor = {
+  id: 'qknorm',
+  family: 'grouping',
+  label: 'QK-norm (LayerNorm of q and k)',
+  summary: 'Every query and key is normalised per head over its d channels (LayerNorm without weight or bias, ε = 1e−6, as FiTv2 does before RoPE), so |q·k|/√d ≤ √d and no head can become arbitrarily sharp; the heads keep their K/V heads.',
+  citation: { paper: 'FiTv2 (Wang et al. 2024, arXiv 2410.13925), QK-norm as in its attention', code: 'whlzy/FiT fit/model/modules.py (Attention.forward), norms.py::create_norm' },
+  verified: 'code',
+  params: [],
+  plan: (x) => {
+    const q = qkNorm(x.input.q);
+    const k = qkNorm(x.input.k);
+    const plan = basePlan({ ...x.input, k }, q, x.dims.Hs, contiguousMapping(x.dims.H, x.dims.Hs), {
+      kvKey: 'qknorm',
+      caveats: ['Applied to the queries and keys as the source gives them. FiTv2 normalises before RoPE: for a source with RoPE, pick "before RoPE" to compare like with like, since normalising after the rotation is not the same.'],
+    });
+    plan.detail.qkNorm = logitHistograms(x.input.q, x.input.k, q, k, x.causal ?? true);
+    return plan;
+  },
+};
+
+export const METHODS: MethodDescriptor[] = [mha, mqa, gqa, kdgqa, dgqa, pgqa, sqa, qknormMethod];
 export const METHOD_IDS = METHODS.map((m) => m.id);
 
 export function getMethod(id: string): MethodDescriptor | undefined {

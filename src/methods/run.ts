@@ -87,7 +87,7 @@ export async function runGrouping(id: string, input: MethodInput, given: Record<
   const { params, messages } = normalizeParams(m, dims, given, opts.strict);
   const causal = input.causal ?? true;
   const scale = input.scale ?? null;
-  const plan = m.plan({ input, steps, dims }, params);
+  const plan = m.plan({ input, steps, dims, causal }, params);
   const shown = id === 'dgqa' ? steps[plan.step] : input;
   const base = opts.cacheKey;
 

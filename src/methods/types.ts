@@ -99,6 +99,8 @@ export interface GroupingDetail {
   activeQueryHeads?: number;
   /** Mean pairwise cosine distance between the original key heads pooled into each KV head (§1). */
   disagreement?: number[];
+  /** QK-norm (§12.2): the scaled logits of the causal pairs before and after, as histograms over [−range, range]. */
+  qkNorm?: { maxBefore: number; maxAfter: number; sqrtD: number; range: number; before: number[]; after: number[]; rowsSampled: number; rows: number };
 }
 
 /** Cost and error numbers of ALGORITHMS.md §0.7, against the source's own attention. */
@@ -195,4 +197,6 @@ export interface PlanInput {
   input: QKV;
   steps: QKV[];
   dims: MethodDims;
+  /** The input's mask (for methods that summarise its scores). */
+  causal?: boolean;
 }

@@ -578,7 +578,7 @@ describe('registry and normalizeParams', () => {
   const dims = { H: 8, Hs: 8, N: 4, d: 4, dv: 4, steps: 1 };
 
   it('has the seven grouping methods', () => {
-    expect(METHODS.map((m) => m.id)).toEqual(['mha', 'mqa', 'gqa', 'kdgqa', 'dgqa', 'pgqa', 'sqa']);
+    expect(METHODS.map((m) => m.id)).toEqual(['mha', 'mqa', 'gqa', 'kdgqa', 'dgqa', 'pgqa', 'sqa', 'qknorm']);
     expect(getMethod('nope')).toBeUndefined();
     expect(getMethod('gqa')?.id).toBe('gqa');
   });

@@ -5,13 +5,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { fileFromBytes, inspectCheckpoint, readWeights } from '../../src/models/checkpoint';
 import { createModel, forward } from '../../src/compute/forward';
-import { ropeInvFreq, ropeRotate } from '../../src/core/rope';
+import { ropeDistanceCurve, ropeInvFreq, ropeRotate } from '../../src/core/rope';
 import { referenceAttention } from '../../src/core/referenceAttention';
 import type { Tensor } from '../../src/core/tensor';
 import { McqaError, argmaxFirst, formatPrompt, locateOptions, parseQuestionSet, qkReadout, qkScores } from '../../src/methods/positional/qkscore';
 import { qkNorm } from '../../src/methods/positional/qknorm';
 import { applyMergeLock, commutesWithRope, mat, mergeLockWarnings, sampleMergeLock, type Mat } from '../../src/methods/positional/mergelock';
 import { maxAbsDiff } from './goldens';
+import { runMethod } from '../../src/index';
 
 // Written by scripts/make_qk_goldens.py (PyTorch, float64) from ALGORITHMS.md §11, §12.1, §12.2, §12.6.
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -135,11 +136,14 @@ describe('RoPE (§12.1) in both layouts, against the Hugging Face formulation', 
     };
     const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i], 0);
     expect(maxAbsDiff(Float64Array.from(T.deltas.map(() => dot(T.q, T.k))), T.no_rope)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(ropeDistanceCurve(T.q, T.k, d, null, 63), T.no_rope)).toBeLessThanOrEqual(1e-5);
     for (const b of T.by_theta) {
       for (const layout of ['half', 'interleaved'] as const) {
         // Positions up to 63 in float32: angle errors of a few ulps of 63 rad.
         const got = Float64Array.from(T.deltas.map((D: number) => dot(rot(T.q, T.m, b.theta, layout), rot(T.k, T.m - D, b.theta, layout))));
         expect(maxAbsDiff(got, b[layout]), `θ=${b.theta} ${layout}`).toBeLessThanOrEqual(1e-4 * Math.max(1, maxAbs(b[layout])));
+        // The explorer's curve rotates only k, by −Δ: the same scores.
+        expect(maxAbsDiff(ropeDistanceCurve(T.q, T.k, d, b.theta, 63, layout), b[layout]), `curve θ=${b.theta} ${layout}`).toBeLessThanOrEqual(1e-4 * Math.max(1, maxAbs(b[layout])));
       }
     }
   });
@@ -163,6 +167,24 @@ describe('QK-norm (§12.2)', () => {
     expect(Math.max(...finite(after.scores).map(Math.abs))).toBeLessThanOrEqual(Q.sqrt_d + 1e-4);
     expect(Math.abs(Math.max(...finite(after.scores).map(Math.abs)) - Q.max_abs_logit_after)).toBeLessThanOrEqual(1e-4);
     expect(Math.abs(Math.max(...finite(before.scores).map(Math.abs)) - Q.max_abs_logit_before)).toBeLessThanOrEqual(1e-3);
+  });
+
+  it("runMethod('qknorm'): the method's maps are PyTorch's after, the reference's before, and the histograms' extremes are the logit bounds", async () => {
+    const Q = G.qknorm;
+    const q: Tensor = { shape: [Q.H, Q.N, Q.d], data: Float32Array.from(flat(Q.q)) };
+    const k: Tensor = { shape: [Q.H, Q.N, Q.d], data: Float32Array.from(flat(Q.k)) };
+    const r = await runMethod('qknorm', { q, k, v: k, causal: true });
+    expect(maxAbsDiff(r.weights, flat(Q.weights_after))).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(r.refWeights, flat(Q.weights_before))).toBeLessThanOrEqual(1e-5);
+    const h = r.detail.qkNorm!;
+    expect(h.maxBefore).toBeCloseTo(Q.max_abs_logit_before, 3);
+    expect(h.maxAfter).toBeCloseTo(Q.max_abs_logit_after, 4);
+    expect(h.sqrtD).toBeCloseTo(Q.sqrt_d, 6);
+    // Every causal pair of both heads is counted once in each histogram.
+    const pairs = Q.H * ((Q.N * (Q.N + 1)) / 2);
+    expect(h.before.reduce((a: number, x: number) => a + x, 0)).toBe(pairs);
+    expect(h.after.reduce((a: number, x: number) => a + x, 0)).toBe(pairs);
+    expect(r.mapping).toEqual([0, 1]);
   });
 });
 

@@ -34,3 +34,37 @@ export function histogram(values: ArrayLike<number>, lo: number, hi: number, bin
   }
   return h;
 }
+
+/**
+ * The scaled logits q·k/√d of the causal pairs of every head, before and after QK-norm, as two
+ * histograms on one range (up to 256 query rows, evenly spaced, so long inputs stay quick).
+ */
+export function logitHistograms(q: Tensor, k: Tensor, qn: Tensor, kn: Tensor, causal: boolean, bins = 40): { maxBefore: number; maxAfter: number; sqrtD: number; range: number; before: number[]; after: number[]; rowsSampled: number; rows: number } {
+  const [H, N, d] = q.shape;
+  const Hkv = k.shape[0];
+  const g = H / Hkv;
+  const s = 1 / Math.sqrt(d);
+  const step = Math.max(1, Math.ceil(N / 256));
+  const rows: number[] = [];
+  for (let i = 0; i < N; i += step) rows.push(i);
+  const collect = (qq: Tensor, kk: Tensor) => {
+    const out: number[] = [];
+    for (let h = 0; h < H; h++) {
+      const kv = Math.floor(h / g);
+      for (const i of rows)
+        for (let j = 0; j <= (causal ? i : N - 1); j++) {
+          let x = 0;
+          for (let c = 0; c < d; c++) x += qq.data[(h * N + i) * d + c] * kk.data[(kv * N + j) * d + c];
+          out.push(x * s);
+        }
+    }
+    return out;
+  };
+  const a = collect(q, k);
+  const b = collect(qn, kn);
+  const maxAbs = (xs: number[]) => xs.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+  const maxBefore = maxAbs(a);
+  const maxAfter = maxAbs(b);
+  const range = Math.max(maxBefore, maxAfter, 1e-9);
+  return { maxBefore, maxAfter, sqrtD: Math.sqrt(d), range, before: histogram(a, -range, range, bins), after: histogram(b, -range, range, bins), rowsSampled: rows.length, rows: N };
+}

@@ -4,6 +4,7 @@ import { AssignmentDiagram } from './AssignmentDiagram';
 import { MethodMetrics } from './MethodMetrics';
 import { DgqaTimeline } from './DgqaTimeline';
 import { PgqaPanel } from './PgqaPanel';
+import { QkNormPanel } from './QkNormPanel';
 
 /** The grouped-heads view: the assignment, the method's numbers against the reference, and its own panels. */
 export function GroupingPanel() {
@@ -38,6 +39,7 @@ export function GroupingPanel() {
       </div>
       {m?.detail.timeline ? <DgqaTimeline m={m} /> : null}
       {m?.detail.pgqa && result ? <PgqaPanel m={m} N={result.N} /> : null}
+      {m?.detail.qkNorm ? <QkNormPanel m={m} /> : null}
       {m ? (
         <div className="caveats small">
           <div>
