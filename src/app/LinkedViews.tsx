@@ -8,6 +8,7 @@ import { GroupingPanel } from '../views/grouping/GroupingPanel';
 import { SparsePanel } from '../views/sparse/SparsePanel';
 import { LayerGrid } from '../views/layerGrid/LayerGrid';
 import { ModelSummary } from '../views/model/ModelSummary';
+import { RopeExplorer } from '../views/positional/RopeExplorer';
 
 /** The four linked views, laid out as on the page; each isolated by an error boundary. */
 export function LinkedViews({ style }: { style?: CSSProperties }) {
@@ -41,6 +42,12 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
       <ErrorBoundary name="grouped heads">
         <GroupingPanel />
       </ErrorBoundary>
+      <details className="view-more" data-testid="rope-details">
+        <summary>Show the RoPE explorer (how rotary positions turn queries and keys)</summary>
+        <ErrorBoundary name="RoPE explorer">
+          <RopeExplorer />
+        </ErrorBoundary>
+      </details>
       <p className="muted small keys">Hover a token or cell to link the views · click to lock · Esc to clear · arrow keys move the locked cell · [ ] change head · {'{ }'} change layer</p>
     </main>
   );

@@ -3,6 +3,8 @@
  * `inv_freq_i = 1 / base^(2i/d)`, angle = position · inv_freq_i. The half-split layout
  * (`rotate_half`, Llama) pairs channel i with i + d/2; the interleaved layout pairs 2i with 2i+1.
  */
+import { gaussian, mulberry32 } from './prng';
+
 export type RopeLayout = 'half' | 'interleaved';
 
 /** `inv_freq` of a head dimension `d` (even) and base θ, float32 like `torch.arange(0, d, 2).float() / d`. */
@@ -27,4 +29,28 @@ export function ropeRotate(x: ArrayLike<number>, off: number, d: number, positio
     out[outOff + a] = Math.fround(Math.fround(x1 * c) - Math.fround(x2 * s));
     out[outOff + b] = Math.fround(Math.fround(x2 * c) + Math.fround(x1 * s));
   }
+}
+
+/**
+ * The score of a fixed query and key against their distance Δ = m − n under RoPE:
+ * (R_m q)·(R_n k) = q·R_{−Δ} k, the same for every m (the relative property). Without RoPE the
+ * score is q·k at every distance. `q` and `k` are length-`d` vectors.
+ */
+export function ropeDistanceCurve(q: ArrayLike<number>, k: ArrayLike<number>, d: number, base: number | null, maxDelta: number, layout: RopeLayout = 'half'): Float64Array {
+  const out = new Float64Array(maxDelta + 1);
+  const inv = base === null ? null : ropeInvFreq(d, base);
+  const rk = new Float32Array(d);
+  for (let D = 0; D <= maxDelta; D++) {
+    if (inv) ropeRotate(k, 0, d, -D, inv, rk, 0, layout);
+    let s = 0;
+    for (let c = 0; c < d; c++) s += q[c] * (inv ? rk[c] : k[c]);
+    out[D] = s;
+  }
+  return out;
+}
+
+/** A seeded query and key of dimension d (standard normal): the RoPE explorer's default vectors. */
+export function seededPair(d: number, seed: number): { q: Float32Array; k: Float32Array } {
+  const g = gaussian(mulberry32(seed));
+  return { q: Float32Array.from({ length: d }, g), k: Float32Array.from({ length: d }, g) };
 }

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { ARTIFACTS, openPage, painted, startEnv, type Env } from './setup';
+import { fileFromBytes, loadModel, runModel } from '../../src/index';
+import { ropeDistanceCurve, seededPair } from '../../src/core/rope';
+import { syntheticQKV } from '../../src/core/synthetic';
+import { tokenize } from '../../src/core/tokenize';
+import { DEFAULT_TEXT } from '../../src/state/defaults';
+import { runMethod } from '../../src/index';
+
+let env: Env;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  env = await startEnv();
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+describe('the RoPE explorer (issue 7, §12.1)', () => {
+  it('seeded vectors: the curve starts at q·k for every base and layout, the bases and layouts give different curves, the dials turn with position', async () => {
+    const { page, errors } = await openPage(env, '?v=1');
+    await painted(page);
+    await page.click('[data-testid=rope-details] summary');
+    const curve = page.locator('[data-testid=rope-curve]');
+    const { q, k } = seededPair(16, 1);
+    const qk = q.reduce((a, x, i) => a + x * k[i], 0);
+    expect(Number(await curve.getAttribute('data-score0'))).toBeCloseTo(qk, 4);
+    expect(Number(await curve.getAttribute('data-flat'))).toBeCloseTo(qk, 4);
+    // The drawn curve is the library's: its last point's height against the no-RoPE line's.
+    const points = async () => (await page.locator('[data-testid=rope-curve-chosen]').getAttribute('points'))!;
+    const a = await points();
+    await page.selectOption('[data-testid=rope-base]', '100');
+    const b = await points();
+    expect(b).not.toBe(a);
+    await page.getByRole('radio', { name: 'interleaved (GPT-J)' }).click();
+    const c = await points();
+    expect(c).not.toBe(b);
+    expect(Number(await curve.getAttribute('data-score0'))).toBeCloseTo(qk, 4);
+    // The curve at θ = 100, interleaved, has the shape the library computes (heights within a pixel).
+    const lib = ropeDistanceCurve(q, k, 16, 100, 128, 'interleaved');
+    const ys = c.split(' ').map((p) => Number(p.split(',')[1]));
+    const yFlat = Number((await page.locator('[data-testid=rope-curve-none]').getAttribute('points'))!.split(' ')[0].split(',')[1]);
+    // The scale from the point farthest from the flat line, then every 8th point against it.
+    let far = 1;
+    for (let D = 1; D <= 128; D++) if (Math.abs(lib[D] - qk) > Math.abs(lib[far] - qk)) far = D;
+    const pxPerUnit = (ys[far] - yFlat) / (lib[far] - qk);
+    expect(pxPerUnit).toBeLessThan(0); // larger scores are drawn higher
+    for (let D = 0; D <= 128; D += 8) expect(Math.abs(ys[D] - yFlat - pxPerUnit * (lib[D] - qk)), `Δ = ${D}`).toBeLessThan(1);
+    // Turning the position moves the fast pairs' arrows.
+    const dials = async () => page.locator('[data-testid=rope-dials] line').evaluateAll((ls) => ls.map((l) => `${l.getAttribute('x2')},${l.getAttribute('y2')}`).join(';'));
+    const d0 = await dials();
+    await page.locator('[data-testid=rope-position]').fill('40');
+    expect(await dials()).not.toBe(d0);
+    await page.locator('[data-testid=rope-details]').screenshot({ path: join(ARTIFACTS, 'rope-explorer.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("with a model: the locked cell's pre-RoPE query and key, equal to the library run in Node", async () => {
+    const { page, errors } = await openPage(env, '');
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=model-summary]'), null, { timeout: 60_000 });
+    await painted(page);
+    // Lock a cell first (opening the explorer scrolls the heatmap away).
+    const box = (await page.locator('[data-testid=heatmap-overlay]').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.6);
+    await page.waitForFunction(() => /[?&]lock=\d+(,|%2C)\d+/.test(location.search));
+    await page.click('[data-testid=rope-details] summary');
+    await page.getByRole('radio', { name: 'locked cell' }).click();
+    const label = (await page.locator('[data-testid=rope-vectors]').textContent()) ?? '';
+    const m = /head (\d+), query (\d+) → key (\d+) \(pre-RoPE\)/.exec(label);
+    expect(m, label).not.toBeNull();
+    const [h, qi, ki] = m!.slice(1).map(Number);
+    const layer = Number(await page.locator('select:near(:text("Layer"))').first().inputValue());
+    const text = await page.locator('[data-testid=model-text]').inputValue();
+    const dir = join(process.cwd(), 'public/models/sotu-llama');
+    const model = await loadModel(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((n) => fileFromBytes(n, new Uint8Array(readFileSync(join(dir, n))))), { backend: 'cpu' });
+    const r = await runModel(model, text, { capture: [layer] });
+    model.dispose();
+    const cap = r.layers[layer]!;
+    const [H, N, d] = cap.qPre.shape;
+    const kv = Math.floor(h / (H / cap.kPre.shape[0]));
+    let want = 0;
+    for (let c = 0; c < d; c++) want += cap.qPre.data[(h * N + qi) * d + c] * cap.kPre.data[(kv * N + ki) * d + c];
+    expect(Number(await page.locator('[data-testid=rope-curve]').getAttribute('data-score0'))).toBeCloseTo(want, 3);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+});
+
+describe('QK-norm as a method (issue 7, §12.2)', () => {
+  it('picked from a link: its maps, the score histograms and the bound, equal to the library run in Node', async () => {
+    const { page, errors } = await openPage(env, '?v=1&h=4&kv=4&method=qknorm&T=3&cmp=diff');
+    await page.waitForSelector('[data-testid=qknorm-panel]', { timeout: 60_000 });
+    const tokens = tokenize(DEFAULT_TEXT).map((t) => t.text);
+    const x = syntheticQKV({ tokens, pattern: 'mixed', heads: 4, kvHeads: 4, headDim: 32, temperature: 3, seed: 7 });
+    const r = await runMethod('qknorm', { ...x, causal: true });
+    const h = r.detail.qkNorm!;
+    expect(Number(await page.locator('[data-testid=qknorm-max-before]').textContent())).toBeCloseTo(h.maxBefore, 2);
+    expect(Number(await page.locator('[data-testid=qknorm-max-after]').textContent())).toBeCloseTo(h.maxAfter, 2);
+    expect(h.maxAfter).toBeLessThanOrEqual(h.sqrtD + 1e-6);
+    // One bar per non-empty bin, for each histogram.
+    expect(await page.locator('[data-testid=qknorm-before] rect').count()).toBe(h.before.filter((c) => c > 0).length);
+    expect(await page.locator('[data-testid=qknorm-after] rect').count()).toBe(h.after.filter((c) => c > 0).length);
+    // The output error against the source, as the library computes it.
+    await expect.poll(async () => Number(await page.locator('[data-testid=metric-relfrob] .big').textContent())).toBeCloseTo(r.metrics.relFrob, 3);
+    await page.locator('[data-testid=qknorm-panel]').screenshot({ path: join(ARTIFACTS, 'qknorm-panel.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
