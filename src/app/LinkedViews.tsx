@@ -9,9 +9,12 @@ import { SparsePanel } from '../views/sparse/SparsePanel';
 import { LayerGrid } from '../views/layerGrid/LayerGrid';
 import { ModelSummary } from '../views/model/ModelSummary';
 import { RopeExplorer } from '../views/positional/RopeExplorer';
+import { MergeLockPanel } from './MergeLockPanel';
+import { useQk } from '../state/react';
 
 /** The four linked views, laid out as on the page; each isolated by an error boundary. */
 export function LinkedViews({ style }: { style?: CSSProperties }) {
+  const checkpoint = useQk((s) => s.source.kind === 'imported' && !!s.imported?.checkpoint);
   return (
     <main className="views" style={style}>
       <ErrorBoundary name="token strip">
@@ -48,6 +51,14 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
           <RopeExplorer />
         </ErrorBoundary>
       </details>
+      {checkpoint ? (
+        <details className="view-more" data-testid="mergelock-details">
+          <summary>MergeLock: scramble the model&apos;s weights and keep its outputs</summary>
+          <ErrorBoundary name="MergeLock">
+            <MergeLockPanel />
+          </ErrorBoundary>
+        </details>
+      ) : null}
       <p className="muted small keys">Hover a token or cell to link the views · click to lock · Esc to clear · arrow keys move the locked cell · [ ] change head · {'{ }'} change layer</p>
     </main>
   );

@@ -25,6 +25,8 @@ export function refuseTooLarge(name: string, info: CheckpointInfo, cap = MODEL_C
 export const MODEL_DEFAULT_TEXT = 'When Mary and John went to the store, John gave a drink to Mary.';
 
 let client: ComputeClient | null = null;
+/** The compute client models run on (null before `mount`). */
+export const modelClient = (): ComputeClient | null => client;
 /** The page's compute client (set once by `mount`), where checkpoints are loaded and run. */
 export function setModelClient(c: ComputeClient): void {
   client = c;
@@ -230,7 +232,7 @@ export async function runCheckpoint(store: QkStore, model: LoadedCheckpoint, tex
     notes: [],
     model: c.modelType,
     bytes: model.info.diskBytes,
-    checkpoint: { model, text, summary: summarize(model, r.backend, r.ms, ids.length, next) },
+    checkpoint: { model, text, ids, summary: summarize(model, r.backend, r.ms, ids.length, next) },
   };
   st().setImported(src, null, model.builtin ? { id: model.builtin.id, step: model.builtin.step } : null);
 }

@@ -1,6 +1,6 @@
 import type { BackendName } from './backends';
 import type { EngineRequest, EngineResult, ProbeResult } from './engine';
-import { tensorBuffers, type FromWorker, type ModelLayerQKV, type ToWorker } from './protocol';
+import { tensorBuffers, type FromWorker, type ModelCompareReport, type ModelLayerQKV, type ToWorker } from './protocol';
 import type { ModelConfig } from '../core/modelSpec';
 import { ByteLru } from '../core/lru';
 import type { QKV, Tensor } from '../core/tensor';
@@ -194,6 +194,18 @@ export class ComputeClient {
   async runModel(ids: number[]): Promise<{ layers: ModelLayerQKV[]; logits: Tensor | null; backend: string; ms: number }> {
     const reply = await this.send({ kind: 'model-run', ids });
     if (reply.ok && reply.kind === 'model-run') return reply;
+    throw new Error(reply.ok ? 'unexpected reply' : reply.error);
+  }
+
+  /**
+   * Runs `ids` through the loaded model and through a second model made from `weights` (same
+   * config), and reports how far apart their attention, hidden states and logits are. The second
+   * model is freed afterwards; the weights' buffers are transferred.
+   */
+  async compareModel(config: ModelConfig, weights: Map<string, Tensor>, ids: number[]): Promise<ModelCompareReport> {
+    const list = [...weights.entries()];
+    const reply = await this.send({ kind: 'model-compare', config, weights: list, ids }, this.worker ? tensorBuffers(list.map(([, t]) => t)) : []);
+    if (reply.ok && reply.kind === 'model-compare') return reply.report;
     throw new Error(reply.ok ? 'unexpected reply' : reply.error);
   }
 

@@ -35,6 +35,27 @@ export async function handle(msg: ToWorker): Promise<FromWorker> {
         const layers = r.layers.map((l) => ({ q: l!.q, k: l!.k, v: l!.v, qPre: l!.qPre, kPre: l!.kPre }));
         return { id: msg.id, ok: true, kind: 'model-run', layers, logits: r.logits ?? null, backend: r.backend, ms: performance.now() - t0 };
       }
+      case 'model-compare': {
+        // A second model from the given weights (e.g. MergeLock's): both run the same ids, and
+        // the differences of every layer's attention and hidden state and of the logits come back.
+        if (!model) throw new Error('no model is loaded');
+        const t0 = performance.now();
+        const other = createModel(msg.config, new Map(msg.weights));
+        try {
+          const a = await forward(model, msg.ids);
+          const b = await forward(other, msg.ids);
+          const maxAbs = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+          const maxDiff = (x: Float32Array, y: Float32Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+          const layers = a.layers.map((la, l) => {
+            const lb = b.layers[l]!;
+            return { weightsMaxAbs: maxDiff(la!.weights.data, lb.weights.data), hiddenMaxRel: maxDiff(la!.hiddenOut.data, lb.hiddenOut.data) / Math.max(1e-30, maxAbs(la!.hiddenOut.data)) };
+          });
+          const logitsMaxRel = a.logits && b.logits ? maxDiff(a.logits.data, b.logits.data) / Math.max(1e-30, maxAbs(a.logits.data)) : NaN;
+          return { id: msg.id, ok: true, kind: 'model-compare', report: { layers, logitsMaxRel, backend: tf.getBackend() ?? 'none', ms: performance.now() - t0 } };
+        } finally {
+          other.dispose();
+        }
+      }
       case 'config':
         setForcedFailures(msg.forcedFailures);
         setMeasuredFastest(msg.fastest);

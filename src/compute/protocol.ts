@@ -19,6 +19,7 @@ export type ToWorker =
   | { id: number; kind: 'memory' }
   | { id: number; kind: 'model-load'; config: ModelConfig; weights: [string, Tensor][]; backend: BackendName }
   | { id: number; kind: 'model-run'; ids: number[] }
+  | { id: number; kind: 'model-compare'; config: ModelConfig; weights: [string, Tensor][]; ids: number[] }
   | { id: number; kind: 'config'; forcedFailures: BackendName[]; fastest: BackendName | null; warm?: BackendName | null };
 
 /** Messages from the compute worker to the page. */
@@ -29,7 +30,16 @@ export type FromWorker =
   | { id: number; ok: true; kind: 'memory'; numTensors: number; numBytes: number; backend: string }
   | { id: number; ok: true; kind: 'model-load'; config: ModelConfig; backend: string; ms: number }
   | { id: number; ok: true; kind: 'model-run'; layers: ModelLayerQKV[]; logits: Tensor | null; backend: string; ms: number }
+  | { id: number; ok: true; kind: 'model-compare'; report: ModelCompareReport }
   | { id: number; ok: false; error: string };
+
+/** How far a second set of weights moves the loaded model's run: per layer, and the logits. */
+export interface ModelCompareReport {
+  layers: { weightsMaxAbs: number; hiddenMaxRel: number }[];
+  logitsMaxRel: number;
+  backend: string;
+  ms: number;
+}
 
 /** Buffers of a list of tensors, to transfer instead of copy. */
 export function tensorBuffers(ts: (Tensor | null | undefined)[]): ArrayBuffer[] {

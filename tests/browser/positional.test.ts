@@ -113,3 +113,29 @@ describe('QK-norm as a method (issue 7, §12.2)', () => {
     await page.close();
   });
 });
+
+describe('MergeLock on the loaded model (issue 7, §12.6)', () => {
+  it('a RoPE-commuting lock changes the weights and keeps attention and logits within 1e-4; a general A is warned about and changes them', async () => {
+    const { page, errors } = await openPage(env, '');
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=model-summary]'), null, { timeout: 60_000 });
+    await painted(page);
+    await page.click('[data-testid=mergelock-details] summary');
+    await page.click('[data-testid=mergelock-run]');
+    await page.waitForSelector('[data-testid=mergelock-result]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid=mergelock-warning]').count()).toBe(0);
+    expect(await page.locator('[data-testid=mergelock-verdict]').textContent()).toMatch(/^are unchanged/);
+    expect(Number(await page.locator('[data-testid=mergelock-change]').textContent())).toBeGreaterThan(0.5);
+    expect(Number(await page.locator('[data-testid=mergelock-worst]').textContent())).toBeLessThanOrEqual(1e-4);
+    await page.locator('[data-testid=mergelock]').screenshot({ path: join(ARTIFACTS, 'mergelock.png') });
+    await page.selectOption('[data-testid=mergelock-kind]', 'general');
+    await page.click('[data-testid=mergelock-run]');
+    await expect.poll(() => page.locator('[data-testid=mergelock-verdict]').textContent(), { timeout: 60_000 }).toBe('changed');
+    expect(await page.locator('[data-testid=mergelock-warning]').textContent()).toMatch(/does not commute with the RoPE rotations/);
+    expect(Number(await page.locator('[data-testid=mergelock-worst]').textContent())).toBeGreaterThan(0.01);
+    // The model on screen is still the original: the page's run did not change.
+    expect(await page.locator('[data-testid=model-summary]').textContent()).toMatch(/State of the Union/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+

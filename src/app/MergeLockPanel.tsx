@@ -1,0 +1,133 @@
+import { useLayoutEffect, useRef, useState } from 'react';
+import { useQk } from '../state/react';
+import { paintMap, prepareCanvas } from '../views/shared/paint';
+import type { MapSpec } from '../views/shared/mapSpec';
+import type { AKind } from '../methods/positional/mergelock';
+import { runMergeLock, type MergeLockRun } from './mergeLockRun';
+import type { LoadedCheckpoint } from './modelLoader';
+
+const TOLERANCE = 1e-4;
+
+/** A `[rows, cols]` matrix drawn on a diverging scale centred on zero (its own largest |value|). */
+function MatrixMap({ data, rows, cols, title, testId }: { data: Float32Array; rows: number; cols: number; title: string; testId: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const scratch = useRef<{ canvas?: HTMLCanvasElement | OffscreenCanvas }>({});
+  const w = Math.min(320, Math.max(120, cols * 2));
+  const h = Math.min(120, Math.max(40, rows * 4));
+  useLayoutEffect(() => {
+    const c = ref.current;
+    if (!c) return;
+    const m = data.reduce((a, v) => Math.max(a, Math.abs(v)), 1e-30);
+    const dpr = window.devicePixelRatio || 1;
+    const ctx = prepareCanvas(c, w, h, dpr);
+    const spec: MapSpec = { data, offset: 0, rows, cols, scale: { kind: 'diverging', lo: -m, hi: m }, colormap: 'PuOr', causalOffset: null, label: title };
+    paintMap(ctx, spec, { r0: 0, r1: rows, c0: 0, c1: cols }, { x: 0, y: 0, w, h }, dpr, scratch.current);
+  }, [data, rows, cols, w, h, title]);
+  return (
+    <figure className="out-map">
+      <canvas ref={ref} role="img" aria-label={title} data-testid={testId} />
+      <figcaption className="small">{title}</figcaption>
+    </figure>
+  );
+}
+
+/**
+ * MergeLock on the loaded model (issue 7, ALGORITHMS.md §12.6): seeded invertible keys for the
+ * QK and VO pairs of every layer; the weights change completely while the attention, the hidden
+ * states and the logits stay the same (the errors are shown). A key A that does not commute with
+ * RoPE is offered too, and warned about, to show what breaks.
+ */
+export function MergeLockPanel() {
+  const cp = useQk((s) => (s.source.kind === 'imported' ? s.imported?.checkpoint : undefined));
+  const layer = useQk((s) => s.source.layer);
+  const head = useQk((s) => s.view.head);
+  const [seed, setSeed] = useState(1);
+  const [kind, setKind] = useState<AKind | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [run, setRun] = useState<MergeLockRun | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  if (!cp) return null;
+  const model = cp.model as LoadedCheckpoint;
+  const rope = model.info.config.family === 'llama';
+  const aKind: AKind = kind ?? (rope ? 'rope-commuting' : 'general');
+  const go = () => {
+    setBusy(true);
+    setError(null);
+    runMergeLock(model, cp.ids, seed, aKind, { layer, head }).then(
+      (r) => {
+        setRun(r);
+        setBusy(false);
+      },
+      (e) => {
+        setError((e as Error).message);
+        setBusy(false);
+      },
+    );
+  };
+  const rep = run?.report;
+  const worst = rep ? Math.max(...rep.layers.map((l) => l.weightsMaxAbs)) : 0;
+  const same = rep ? rep.layers.every((l) => l.weightsMaxAbs <= TOLERANCE && l.hiddenMaxRel <= TOLERANCE) && rep.logitsMaxRel <= TOLERANCE : false;
+  return (
+    <section className="view mergelock" aria-label="MergeLock" data-testid="mergelock">
+      <p className="small">
+        Each layer&apos;s query and key projections are multiplied by a seeded invertible A and A<sup>−T</sup>, the value and output projections by B and B<sup>−1</sup>, one pair per KV group, so q·k and the outputs are unchanged while every weight moves (Sec. 12.6; the paper&apos;s code is not available, so the details are derived from the algebra).
+      </p>
+      <div className="ctl-row">
+        <label>
+          seed <input type="number" min={0} value={seed} onChange={(e) => setSeed(Math.max(0, Math.trunc(Number(e.target.value) || 0)))} style={{ width: 60 }} aria-label="MergeLock seed" />
+        </label>
+        <label>
+          A{' '}
+          <select value={aKind} onChange={(e) => setKind(e.target.value as AKind)} aria-label="kind of A" data-testid="mergelock-kind">
+            {rope ? <option value="rope-commuting">a scaled rotation on each RoPE pair (commutes with RoPE)</option> : null}
+            <option value="orthogonal">orthogonal</option>
+            <option value="general">general (Gaussian){rope ? ': breaks RoPE' : ''}</option>
+          </select>
+        </label>
+        <button onClick={go} disabled={busy} data-testid="mergelock-run">
+          {busy ? 'running both models…' : 'Lock the weights and compare'}
+        </button>
+      </div>
+      {error ? (
+        <p className="field-error" role="alert">
+          MergeLock could not run: {error}
+        </p>
+      ) : null}
+      {run && rep ? (
+        <div data-testid="mergelock-result">
+          {run.warnings.map((w) => (
+            <p key={w} className="field-error" role="alert" data-testid="mergelock-warning">
+              {w}
+            </p>
+          ))}
+          <div className="ctl-row">
+            <MatrixMap data={run.sample.before} rows={run.sample.d} cols={run.sample.hidden} title={`W_Q of layer ${run.sample.layer}, head ${run.sample.head}, before`} testId="mergelock-before" />
+            <MatrixMap data={run.sample.after} rows={run.sample.d} cols={run.sample.hidden} title="after MergeLock" testId="mergelock-after" />
+          </div>
+          <p className="small">
+            The weights moved by up to <b data-testid="mergelock-change">{run.sample.change.toFixed(2)}</b>× their largest entry. The outputs{' '}
+            <b data-testid="mergelock-verdict">{same ? `are unchanged (every difference ≤ ${TOLERANCE})` : 'changed'}</b>: the largest attention-weight difference is <span data-testid="mergelock-worst">{worst.toExponential(2)}</span>, and the logits moved by {rep.logitsMaxRel.toExponential(2)} of their largest value (float32 on {rep.backend}, {rep.ms.toFixed(0)} ms for both runs).
+          </p>
+          <table className="model-table small">
+            <thead>
+              <tr>
+                <th>layer</th>
+                <th>max |Δ attention weight|</th>
+                <th>max |Δ hidden| / max |hidden|</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rep.layers.map((l, i) => (
+                <tr key={i}>
+                  <td>{i}</td>
+                  <td>{l.weightsMaxAbs.toExponential(2)}</td>
+                  <td>{l.hiddenMaxRel.toExponential(2)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
