@@ -54,7 +54,7 @@ export function makeModelSummaryStore(step: number): QkStore {
   const H = 6;
   const weights = { shape: [H, 2, 2], data: new Float32Array(Array.from({ length: H }, () => [1, 0, 0, 1]).flat()) };
   const layer = { label: 'layer 0', weights, queryTokens: ['a', 'b'], keyTokens: ['a', 'b'], causal: true, scale: null };
-  st.setImported({ name: 'sotu', format: 'built-in llama model', kind: 'attention', layers: [layer], notes: [], bytes: 0, checkpoint: { model: null, text: '', ids: [], summary: sotuSummary(step) } });
+  st.setImported({ name: 'sotu', format: 'built-in llama model', kind: 'attention', layers: [layer], notes: [], bytes: 0, checkpoint: { model: null, text: '', ids: [], summary: sotuSummary(step), lastLogits: null } });
   return store;
 }
 

@@ -10,6 +10,7 @@ import { LayerGrid } from '../views/layerGrid/LayerGrid';
 import { ModelSummary } from '../views/model/ModelSummary';
 import { RopeExplorer } from '../views/positional/RopeExplorer';
 import { MergeLockPanel } from './MergeLockPanel';
+import { QkScorePanel } from './QkScorePanel';
 import { useQk } from '../state/react';
 
 /** The four linked views, laid out as on the page; each isolated by an error boundary. */
@@ -51,6 +52,14 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
           <RopeExplorer />
         </ErrorBoundary>
       </details>
+      {checkpoint ? (
+        <details className="view-more" data-testid="qkscore-details">
+          <summary>QK-score readout: which heads select and copy the answer of a multiple-choice question</summary>
+          <ErrorBoundary name="QK-score readout">
+            <QkScorePanel />
+          </ErrorBoundary>
+        </details>
+      ) : null}
       {checkpoint ? (
         <details className="view-more" data-testid="mergelock-details">
           <summary>MergeLock: scramble the model&apos;s weights and keep its outputs</summary>

@@ -232,7 +232,7 @@ export async function runCheckpoint(store: QkStore, model: LoadedCheckpoint, tex
     notes: [],
     model: c.modelType,
     bytes: model.info.diskBytes,
-    checkpoint: { model, text, ids, summary: summarize(model, r.backend, r.ms, ids.length, next) },
+    checkpoint: { model, text, ids, summary: summarize(model, r.backend, r.ms, ids.length, next), lastLogits: r.logits ? r.logits.data.slice(r.logits.data.length - c.vocab) : null },
   };
   st().setImported(src, null, model.builtin ? { id: model.builtin.id, step: model.builtin.step } : null);
 }

@@ -43,7 +43,7 @@ export interface ImportedSource {
   model?: string;
   bytes: number;
   /** A checkpoint run in the page (issue 3): the loaded model and the text it ran; new text reruns it. */
-  checkpoint?: { model: unknown; text: string; ids: number[]; summary: ModelSummary };
+  checkpoint?: { model: unknown; text: string; ids: number[]; summary: ModelSummary; lastLogits: Float32Array | null };
   /** For one attention array: how it was read, and how to read it another way (the dialog's "change layout"). */
   layout?: { used: ArrayLayout; pending: PendingArray; relayout: (layout: ArrayLayout) => ImportedSource };
 }

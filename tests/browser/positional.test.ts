@@ -10,6 +10,10 @@ import { syntheticQKV } from '../../src/core/synthetic';
 import { tokenize } from '../../src/core/tokenize';
 import { DEFAULT_TEXT } from '../../src/state/defaults';
 import { runMethod } from '../../src/index';
+import { formatPrompt, headAccuracy, locateOptions, qkReadout, LETTERS, type McqaQuestion } from '../../src/methods/positional/qkscore';
+import { letterIds, modelAnswer } from '../../src/app/qkScoreRun';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 let env: Env;
 beforeAll(async () => {
@@ -74,7 +78,7 @@ describe('the RoPE explorer (issue 7, §12.1)', () => {
     const m = /head (\d+), query (\d+) → key (\d+) \(pre-RoPE\)/.exec(label);
     expect(m, label).not.toBeNull();
     const [h, qi, ki] = m!.slice(1).map(Number);
-    const layer = Number(await page.locator('select:near(:text("Layer"))').first().inputValue());
+    const layer = Number(await page.getByLabel('Layer', { exact: true }).inputValue());
     const text = await page.locator('[data-testid=model-text]').inputValue();
     const dir = join(process.cwd(), 'public/models/sotu-llama');
     const model = await loadModel(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((n) => fileFromBytes(n, new Uint8Array(readFileSync(join(dir, n))))), { backend: 'cpu' });
@@ -134,6 +138,62 @@ describe('MergeLock on the loaded model (issue 7, §12.6)', () => {
     expect(Number(await page.locator('[data-testid=mergelock-worst]').textContent())).toBeGreaterThan(0.01);
     // The model on screen is still the original: the page's run did not change.
     expect(await page.locator('[data-testid=model-summary]').textContent()).toMatch(/State of the Union/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('QK-score readout on the loaded model (issue 7, §11)', () => {
+  it('a question runs through the model; the bars, the picks map and the model answer equal the library in Node; a question set ranks every head', async () => {
+    const { page, errors } = await openPage(env, '');
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=model-summary]'), null, { timeout: 60_000 });
+    await painted(page);
+    await page.click('[data-testid=qkscore-details] summary');
+    await page.waitForSelector('[data-testid=qk-not-a-question]');
+    await page.click('[data-testid=qk-run]');
+    await page.waitForSelector('[data-testid=qk-readout]', { timeout: 60_000 });
+    // The same prompt through the library in Node.
+    const q: McqaQuestion = { context: 'Anna likes tea. Ben likes milk. Cara likes juice.', question: 'What does Ben like?', options: ['juice', 'tea', 'milk', 'water'], answer: 'C' };
+    const dir = join(process.cwd(), 'public/models/sotu-llama');
+    const model = await loadModel(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((n) => fileFromBytes(n, new Uint8Array(readFileSync(join(dir, n))))), { backend: 'cpu' });
+    const readQ = async (x: McqaQuestion) => {
+      const r = await runModel(model, formatPrompt(x), { logits: true });
+      const at = locateOptions(r.tokens);
+      const V = r.logits!.shape[1];
+      return { ro: qkReadout(r.layers.map((l) => l!), at), own: modelAnswer(r.logits!.data.subarray((r.ids.length - 1) * V), letterIds(model.tokenizer!)) };
+    };
+    const ref = await readQ(q);
+    const [L, H] = [ref.ro.length, ref.ro[0].qk.length];
+    expect(await page.locator('[data-testid=qk-map] button').count()).toBe(L * H);
+    for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) expect(await page.locator(`[data-testid=qk-cell-${l}-${h}]`).getAttribute('data-pick'), `L${l}H${h}`).toBe(LETTERS[ref.ro[l].pickQk[h]]);
+    // The bars of the shown head (layer 2, head 2).
+    const shown = (await page.locator('[data-testid=qk-bars-qk] .qk-bar-row').allTextContents()).map((t) => Number(/(-?[\d.]+)/.exec(t.slice(1))![1]));
+    shown.forEach((v, i) => expect(v).toBeCloseTo(ref.ro[2].qk[2][i], 2));
+    expect(await page.locator('[data-testid=qk-model-answer] b').textContent()).toBe(LETTERS[ref.own!.pick]);
+    // Clicking a head shows it, with the last token locked on the option it picked.
+    await page.click('[data-testid=qk-cell-0-1]');
+    await expect.poll(() => page.getByLabel('Layer', { exact: true }).inputValue()).toBe('0');
+    await page.waitForFunction(() => /[?&]lock=\d+(,|%2C)\d+/.test(location.search) && /[?&]head=1\b/.test(location.search));
+    // A question set of three, from a file: every head's accuracy as in Node.
+    const set: McqaQuestion[] = [q, { context: 'Dan has a red car. Eve has a blue car.', question: 'What colour is Eve\'s car?', options: ['red', 'green', 'blue', 'black'], answer: 'C' }, { question: 'Which is a number?', options: ['seven', 'tree', 'house', 'river'], answer: 'A' }];
+    const tmp = mkdtempSync(join(tmpdir(), 'qk-set-'));
+    writeFileSync(join(tmp, 'set.json'), JSON.stringify({ format: 'qkscope-mcqa-1', questions: set }));
+    await page.setInputFiles('[data-testid=qk-set-input]', join(tmp, 'set.json'));
+    await expect.poll(() => page.locator('[data-testid=qk-set-name]').textContent()).toMatch(/3 questions/);
+    await page.click('[data-testid=qk-set-run]');
+    await page.waitForSelector('[data-testid=qk-set-result]', { timeout: 120_000 });
+    const refs = [];
+    for (const x of set) refs.push(await readQ(x));
+    model.dispose();
+    const acc = headAccuracy(refs.map((r) => r.ro), set.map((x) => LETTERS.indexOf(x.answer!)));
+    const best = Math.max(...acc.qk.flat());
+    const rows = await page.locator('[data-testid=qk-ranking] tbody tr').allTextContents();
+    expect(rows).toHaveLength(10);
+    expect(Number(/([\d.]+) %/.exec(rows[0])![1])).toBeCloseTo(100 * best, 1);
+    expect(rows[0]).toMatch(/select-and-copy candidate/);
+    const modelAcc = refs.filter((r, i) => r.own!.pick === LETTERS.indexOf(set[i].answer!)).length / 3;
+    expect(await page.locator('[data-testid=qk-model-accuracy]').textContent()).toBe(`${(100 * modelAcc).toFixed(1)} %`);
+    await page.locator('[data-testid=qkscore]').screenshot({ path: join(ARTIFACTS, 'qkscore.png') });
     expect(errors).toEqual([]);
     await page.close();
   });
