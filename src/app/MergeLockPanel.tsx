@@ -1,35 +1,14 @@
-import { useLayoutEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { useQk } from '../state/react';
-import { paintMap, prepareCanvas } from '../views/shared/paint';
-import type { MapSpec } from '../views/shared/mapSpec';
+import { DivergingMatrix } from '../views/shared/DivergingMatrix';
 import type { AKind } from '../methods/positional/mergelock';
 import { runMergeLock, type MergeLockRun } from './mergeLockRun';
 import type { LoadedCheckpoint } from './modelLoader';
 
 const TOLERANCE = 1e-4;
-
-/** A `[rows, cols]` matrix drawn on a diverging scale centred on zero (its own largest |value|). */
-function MatrixMap({ data, rows, cols, title, testId }: { data: Float32Array; rows: number; cols: number; title: string; testId: string }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  const scratch = useRef<{ canvas?: HTMLCanvasElement | OffscreenCanvas }>({});
-  const w = Math.min(320, Math.max(120, cols * 2));
-  const h = Math.min(120, Math.max(40, rows * 4));
-  useLayoutEffect(() => {
-    const c = ref.current;
-    if (!c) return;
-    const m = data.reduce((a, v) => Math.max(a, Math.abs(v)), 1e-30);
-    const dpr = window.devicePixelRatio || 1;
-    const ctx = prepareCanvas(c, w, h, dpr);
-    const spec: MapSpec = { data, offset: 0, rows, cols, scale: { kind: 'diverging', lo: -m, hi: m }, colormap: 'PuOr', causalOffset: null, label: title };
-    paintMap(ctx, spec, { r0: 0, r1: rows, c0: 0, c1: cols }, { x: 0, y: 0, w, h }, dpr, scratch.current);
-  }, [data, rows, cols, w, h, title]);
-  return (
-    <figure className="out-map">
-      <canvas ref={ref} role="img" aria-label={title} data-testid={testId} />
-      <figcaption className="small">{title}</figcaption>
-    </figure>
-  );
-}
+const maxAbsOf = (x: Float32Array) => x.reduce((a, v) => Math.max(a, Math.abs(v)), 1e-30);
+const wOf = (cols: number) => Math.min(320, Math.max(120, cols * 2));
+const hOf = (rows: number) => Math.min(120, Math.max(40, rows * 4));
 
 /**
  * MergeLock on the loaded model (issue 7, ALGORITHMS.md §12.6): seeded invertible keys for the
@@ -101,8 +80,8 @@ export function MergeLockPanel() {
             </p>
           ))}
           <div className="ctl-row">
-            <MatrixMap data={run.sample.before} rows={run.sample.d} cols={run.sample.hidden} title={`W_Q of layer ${run.sample.layer}, head ${run.sample.head}, before`} testId="mergelock-before" />
-            <MatrixMap data={run.sample.after} rows={run.sample.d} cols={run.sample.hidden} title="after MergeLock" testId="mergelock-after" />
+            <DivergingMatrix data={run.sample.before} rows={run.sample.d} cols={run.sample.hidden} limit={maxAbsOf(run.sample.before)} w={wOf(run.sample.hidden)} h={hOf(run.sample.d)} title={`W_Q of layer ${run.sample.layer}, head ${run.sample.head}, before`} testId="mergelock-before" />
+            <DivergingMatrix data={run.sample.after} rows={run.sample.d} cols={run.sample.hidden} limit={maxAbsOf(run.sample.after)} w={wOf(run.sample.hidden)} h={hOf(run.sample.d)} title="after MergeLock (own scale)" testId="mergelock-after" />
           </div>
           <p className="small">
             The weights moved by up to <b data-testid="mergelock-change">{run.sample.change.toFixed(2)}</b>× their largest entry. The outputs{' '}

@@ -25,6 +25,7 @@ import { SPARSE_METHODS, sparseParams } from '../methods/sparse/registry';
 import { fileFromBytes, inspectCheckpoint, readWeights, type ModelFile } from '../models/checkpoint';
 import { expectedTensors, parseConfig } from '../models/config';
 import { toHalf } from '../io/dtype';
+import { safetensorsHeader } from '../io/safetensors';
 import { createModel, forward } from '../compute/forward';
 import { mulberry32 } from '../core/prng';
 
@@ -64,20 +65,10 @@ function gpt2SmallFiles(seed = 1): ModelFile[] {
   const small = Uint16Array.from({ length: 4096 }, () => toHalf(0.02 * gauss()));
   const one = Uint16Array.from({ length: 4096 }, () => toHalf(1 + 0.02 * gauss()));
   const tensors = expectedTensors(parseConfig(cfg));
-  const header: Record<string, unknown> = {};
-  let at = 0;
-  for (const t of tensors) {
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    header[t.name] = { dtype: 'F16', shape: t.shape, data_offsets: [at, at + 2 * n] };
-    at += 2 * n;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const hb = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + hb.length + at);
-  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
-  out.set(hb, 8);
-  const data = new Uint16Array(out.buffer, 8 + hb.length, at / 2);
+  const { header, dataBytes } = safetensorsHeader(tensors.map((t) => ({ name: t.name, dtype: 'F16' as const, shape: t.shape })));
+  const out = new Uint8Array(header.length + dataBytes);
+  out.set(header);
+  const data = new Uint16Array(out.buffer, header.length, dataBytes / 2);
   let o = 0;
   for (const t of tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1);

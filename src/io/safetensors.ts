@@ -117,3 +117,27 @@ export function writeSafetensors(tensors: Record<string, Tensor>, metadata: Reco
   }
   return out;
 }
+
+/**
+ * The first part of a safetensors file for tensors laid out one after another in `entries`
+ * order: the 8-byte header length and the JSON header (padded with spaces to 8 bytes). The data
+ * (`dataBytes` long, each tensor at its `offsets` entry) follows it.
+ */
+export function safetensorsHeader(entries: { name: string; dtype: 'F16' | 'BF16' | 'F32'; shape: number[] }[]): { header: Uint8Array; dataBytes: number; offsets: number[] } {
+  const header: Record<string, unknown> = {};
+  const offsets: number[] = [];
+  let at = 0;
+  for (const e of entries) {
+    const n = e.shape.reduce((a, b) => a * b, 1) * (e.dtype === 'F32' ? 4 : 2);
+    offsets.push(at);
+    header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [at, at + n] };
+    at += n;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const hb = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + hb.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  return { header: out, dataBytes: at, offsets };
+}

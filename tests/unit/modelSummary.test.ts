@@ -6,6 +6,7 @@ import { architectureRows } from '../../src/views/model/ModelSummary';
 import { refuseTooLarge, topNext } from '../../src/app/modelLoader';
 import { inspectCheckpoint, type ModelFile } from '../../src/models/checkpoint';
 import { expectedTensors } from '../../src/models/config';
+import { safetensorsHeader } from '../../src/io/safetensors';
 import { parseConfig, parameterCount } from '../../src/models/config';
 import { DEFAULT_LINK } from '../../src/state/defaults';
 import { decodeState, isBlankLink } from '../../src/state/urlCodec';
@@ -62,19 +63,7 @@ describe('a checkpoint too large for the page', () => {
     // A GPT-2-XL-shaped checkpoint (1.56 B parameters, F16): only config.json and the
     // safetensors header exist; reading any weight byte would throw.
     const cfg = { model_type: 'gpt2', n_layer: 48, n_head: 25, n_embd: 1600, vocab_size: 50257, n_positions: 1024 };
-    const header: Record<string, unknown> = {};
-    let at = 0;
-    for (const t of expectedTensors(parseConfig(cfg))) {
-      const n = t.shape.reduce((a, b) => a * b, 1);
-      header[t.name] = { dtype: 'F16', shape: t.shape, data_offsets: [at, at + 2 * n] };
-      at += 2 * n;
-    }
-    let json = JSON.stringify(header);
-    json += ' '.repeat((8 - (json.length % 8)) % 8);
-    const hb = new TextEncoder().encode(json);
-    const head = new Uint8Array(8 + hb.length);
-    new DataView(head.buffer).setBigUint64(0, BigInt(hb.length), true);
-    head.set(hb, 8);
+    const { header: head, dataBytes: at } = safetensorsHeader(expectedTensors(parseConfig(cfg)).map((t) => ({ name: t.name, dtype: 'F16' as const, shape: t.shape })));
     const reads: [number, number][] = [];
     const weights: ModelFile = {
       name: 'model.safetensors',
