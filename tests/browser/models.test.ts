@@ -59,7 +59,7 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     await page.fill('[data-testid=model-text]', 'the cat sat on the mat.');
     await page.waitForFunction(() => /\d+ tokens/.test(document.querySelector('[data-testid=backend-used]')?.textContent ?? '') && document.querySelector('[data-testid=token-strip]')?.textContent?.includes('mat'), null, { timeout: 60_000 });
     await painted(page, n1 + 1);
-    await page.selectOption('select:near(:text("Layer"))', '1');
+    await page.getByLabel('Layer', { exact: true }).selectOption('1');
     await expect.poll(() => page.locator('[data-testid=file-info]').textContent()).toMatch(/before RoPE/);
     await page.waitForTimeout(500);
     const shown = await exportedJson(page);
@@ -77,7 +77,7 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     expect(await page.locator('[data-testid=layer-grid] canvas').count()).toBe(2 * 4);
     await page.click('[data-testid=layer-grid-0-3]');
     await expect.poll(() => page.locator('.view-head h2').first().textContent()).toMatch(/Head 3/);
-    expect(await page.locator('select:near(:text("Layer"))').first().inputValue()).toBe('0');
+    expect(await page.getByLabel('Layer', { exact: true }).inputValue()).toBe('0');
     expect(await page.locator('[data-testid=layer-grid-0-3]').getAttribute('class')).toMatch(/selected/);
     await shot(page, 'model-llama-tiny');
     expect(errors).toEqual([]);
@@ -88,7 +88,7 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     const { page, errors } = await openPage(env, '?model=sotu-llama&layer=2&head=2');
     await page.waitForFunction(() => document.querySelector('[data-testid=file-info]')?.textContent?.includes('built-in llama model at training step 1600'), null, { timeout: 60_000 });
     await painted(page);
-    expect(await page.locator('select:near(:text("Layer"))').first().inputValue()).toBe('2');
+    expect(await page.getByLabel('Layer', { exact: true }).inputValue()).toBe('2');
     await expect.poll(() => page.locator('.view-head h2').first().textContent()).toMatch(/Head 2/);
     expect(await page.locator('[data-testid=timeline] label').textContent()).toMatch(/step 1600 of 1600 \(loss 2\.74\d\)/);
     // The first checkpoints: the untrained model, then one early in training.
@@ -113,7 +113,7 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=model-summary]')?.textContent?.includes('State of the Union'), null, { timeout: 60_000 });
     await painted(page);
     const [l0, h0] = heads.previous_token[0];
-    expect(await page.locator('select:near(:text("Layer"))').first().inputValue()).toBe(String(l0));
+    expect(await page.getByLabel('Layer', { exact: true }).inputValue()).toBe(String(l0));
     await expect.poll(() => page.locator('.view-head h2').first().textContent()).toMatch(new RegExp(`Head ${h0}\\b`));
     await page.waitForFunction(() => location.search.includes('model=sotu-llama'));
     const summary = (await page.locator('[data-testid=model-summary]').textContent()) ?? '';
@@ -125,14 +125,14 @@ describe('a Hugging Face checkpoint opened in the page', () => {
     expect(named).toEqual([...heads.previous_token, ...heads.induction].map(([l, h]) => `L${l}H${h}`));
     const [l1, h1] = heads.previous_token[heads.previous_token.length - 1];
     await page.click(`[data-testid=named-head-${l1}-${h1}]`);
-    await expect.poll(() => page.locator('select:near(:text("Layer"))').first().inputValue()).toBe(String(l1));
+    await expect.poll(() => page.getByLabel('Layer', { exact: true }).inputValue()).toBe(String(l1));
     await expect.poll(() => page.locator('.view-head h2').first().textContent()).toMatch(new RegExp(`Head ${h1}\\b`));
     // { and } step through layers (and stop at the ends); [ ] still step heads.
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('}');
-    await expect.poll(() => page.locator('select:near(:text("Layer"))').first().inputValue()).toBe(String(Math.min(2, l1 + 1)));
+    await expect.poll(() => page.getByLabel('Layer', { exact: true }).inputValue()).toBe(String(Math.min(2, l1 + 1)));
     for (let i = 0; i < 4; i++) await page.keyboard.press('{');
-    await expect.poll(() => page.locator('select:near(:text("Layer"))').first().inputValue()).toBe('0');
+    await expect.poll(() => page.getByLabel('Layer', { exact: true }).inputValue()).toBe('0');
     await page.waitForFunction(() => location.search.includes('layer=0'));
     // The next-token list equals the library's run of the same text in Node (CPU backend).
     const text = await page.locator('[data-testid=model-text]').inputValue();
