@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { fmtBytes } from '../views/shared/PairBar';
 import { useQk, useQkStore } from '../state/react';
 import { importedLayer } from '../state/store';
 import { Segmented, Select } from '../ui/controls';
@@ -17,10 +18,6 @@ import { describeLayout } from '../io/layout';
 import type { ExportFormat } from '../io/exportTensors';
 
 const ACCEPT = '.npy,.npz,.safetensors,.json,application/json';
-
-function fmtBytes(n: number): string {
-  return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KB` : `${n} B`;
-}
 
 /**
  * Where attention comes from: the synthetic example or a file the user opened (picked, dropped

@@ -243,7 +243,7 @@ describe('bringing your own tensors in Chromium', () => {
     await page.setInputFiles('[data-testid=file-input]', path);
     await opened(page, 'large.npy', n);
     console.log(`64 MiB file picked and shown in ${Date.now() - t0} ms`);
-    expect(await page.locator('[data-testid=file-info]').textContent()).toMatch(/64\.0 MB/);
+    expect(await page.locator('[data-testid=file-info]').textContent()).toMatch(/64\.00 MiB/);
     await page.close();
     // Served by the page in 16 parts 150 ms apart (the test server's slow- files): the bar must
     // show partial progress. A 4 MiB file shows the same thing as a large one in less time.
