@@ -82,6 +82,19 @@ export function QkScorePanel() {
   const cur = readout?.layers[Math.min(layerIdx, L - 1)];
   const h = Math.min(head, H - 1);
   const edit = (patch: Partial<McqaQuestion>) => setQ({ ...q, ...patch });
+  /** Shows a head's heatmap with the option line ends of the question it ran marked (Sec. 11). */
+  const showHead = (l: number, hh: number) => {
+    setSource({ layer: l });
+    setView({ head: hh });
+    if (readout && tokens)
+      store.getState().setMarks({
+        keys: readout.at.positions,
+        labels: [...LETTERS],
+        right: answer,
+        note: 'the line ends of options A–D, whose keys the QK-score reads',
+        tokens: [...tokens],
+      });
+  };
   const runQuestion = () => {
     setError(null);
     runCheckpoint(store, model, formatPrompt(q)).catch((e) => setError((e as Error).message));
@@ -211,8 +224,7 @@ export function QkScorePanel() {
                         data-testid={`qk-cell-${li}-${hi}`}
                         data-pick={LETTERS[p]}
                         onClick={() => {
-                          setSource({ layer: li });
-                          setView({ head: hi });
+                          showHead(li, hi);
                           store.getState().lock({ q: readout.at.pN, k: readout.at.positions[p] });
                         }}
                       >
@@ -269,7 +281,7 @@ export function QkScorePanel() {
               {ranked.map((r, i) => (
                 <tr key={`${r.l}-${r.h}`}>
                   <td>
-                    <button className="link" onClick={() => (setSource({ layer: r.l }), setView({ head: r.h }))}>
+                    <button className="link" onClick={() => showHead(r.l, r.h)}>
                       L{r.l}H{r.h}
                     </button>
                     {i === 0 ? ' ★ select-and-copy candidate' : ''}

@@ -4,7 +4,7 @@ import type { ProbeResult } from '../compute/engine';
 import type { Pattern } from '../core/synthetic';
 import { DEFAULT_INPUTS, LIMITS } from './defaults';
 import { largestDivisorAtMost } from './urlCodec';
-import type { Cell, ComputeSettings, Inputs, Selection, SourceState, ViewOptions } from './types';
+import type { Cell, ComputeSettings, Inputs, KeyMarks, Selection, SourceState, ViewOptions } from './types';
 import type { ViewResult } from './result';
 import type { ArrayLayout, ImportedSource, PendingArray } from '../io/types';
 import type { SweepCurve } from '../methods/sparse/sweep';
@@ -65,6 +65,8 @@ export interface QkState extends Inputs {
   /** Locks `c`, or the hovered cell when `c` is omitted; locking the locked cell unlocks it. */
   lock: (c?: Cell | null) => void;
   clearSelection: () => void;
+  /** Marks key columns of the shown text (null clears them). */
+  setMarks: (m: KeyMarks | null) => void;
   setDerived: (patch: Partial<Derived>) => void;
   addNotices: (n: string[]) => void;
   dismissNotice: (i: number) => void;
@@ -83,7 +85,7 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
     compute: { ...DEFAULT_INPUTS.compute, ...init.compute },
     method: { ...DEFAULT_INPUTS.method, ...init.method },
     view: { ...DEFAULT_INPUTS.view, ...init.view },
-    selection: { hover: null, locked: init.locked ?? null, hoverHead: null },
+    selection: { hover: null, locked: init.locked ?? null, hoverHead: null, marks: null },
     derived: { status: 'idle', result: null, error: null, notices: init.notices ?? [], probe: null, sweep: null, layerGrid: null },
     imported: null,
     importState: { reading: null, confirm: null, error: null },
@@ -146,6 +148,7 @@ export function createQkStore(init: Partial<Inputs> & { locked?: Cell | null; no
         return { selection: { ...s.selection, locked } };
       }),
     clearSelection: () => set((s) => ({ selection: { ...s.selection, locked: null, hover: null } })),
+    setMarks: (marks) => set((s) => ({ selection: { ...s.selection, marks } })),
     setDerived: (patch) => set((s) => ({ derived: { ...s.derived, ...patch } })),
     addNotices: (n) => set((s) => ({ derived: { ...s.derived, notices: [...s.derived.notices, ...n].slice(-8) } })),
     dismissNotice: (i) => set((s) => ({ derived: { ...s.derived, notices: s.derived.notices.filter((_, j) => j !== i) } })),
@@ -174,6 +177,16 @@ export function sourceShape(s: Pick<QkState, 'source' | 'imported'>): { H: numbe
   }
   if (l?.weights) return { H: l.weights.shape[0], Hkv: l.weights.shape[0], d: 0, dv: 0 };
   return { H: s.source.heads, Hkv: s.source.kvHeads, d: s.source.headDim, dv: s.source.headDim };
+}
+
+/**
+ * The marks to draw on a result with these query tokens: a mark made for another text (a
+ * different token list) is not shown.
+ */
+export function marksFor(sel: Selection, tokens: readonly string[] | undefined): KeyMarks | null {
+  const m = sel.marks;
+  if (!m || !tokens || m.tokens.length !== tokens.length || m.tokens.some((t, i) => t !== tokens[i])) return null;
+  return m;
 }
 
 /** The selection views should show: the locked cell wins over the hovered one. */

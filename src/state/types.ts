@@ -66,11 +66,29 @@ export interface Cell {
   k: number | null;
 }
 
+/**
+ * Key columns a view marks in the heatmap (issue 7: the option line ends of a multiple-choice
+ * question), each with a short label; `key` is the result key the positions belong to, so the
+ * marks disappear when another text or file is shown.
+ */
+export interface KeyMarks {
+  keys: number[];
+  labels: string[];
+  /** Index into `keys` of the mark drawn as the right one (e.g. the right answer), or null. */
+  right: number | null;
+  /** What the marks are, for the legend line under the map. */
+  note: string;
+  /** The tokens the positions index (the query tokens of the result the marks were made for). */
+  tokens: string[];
+}
+
 export interface Selection {
   hover: Cell | null;
   locked: Cell | null;
   /** Head under the pointer in the grid, if any. */
   hoverHead: number | null;
+  /** Marked key columns, or null. */
+  marks: KeyMarks | null;
 }
 
 /** Everything a user sets; results are derived from these. */

@@ -174,6 +174,19 @@ describe('QK-score readout on the loaded model (issue 7, §11)', () => {
     await page.click('[data-testid=qk-cell-0-1]');
     await expect.poll(() => page.getByLabel('Layer', { exact: true }).inputValue()).toBe('0');
     await page.waitForFunction(() => /[?&]lock=\d+(,|%2C)\d+/.test(location.search) && /[?&]head=1\b/.test(location.search));
+    // ... and the heatmap marks the four option line ends: their key labels carry the letters,
+    // in the right answer's colour for C, at the positions the library located.
+    await page.waitForSelector('[data-testid=heatmap-marks]');
+    const marked = await page.locator('svg.axes text[data-mark]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-mark'), e.textContent, e.getAttribute('fill'), e.getAttribute('data-key')]));
+    expect(marked.map((m) => m[0])).toEqual([...LETTERS]);
+    marked.forEach((m, i) => expect(m[1]).toBe(`${LETTERS[i]}: ⏎`));
+    expect(marked.filter((m) => m[2] === '#009E73').map((m) => m[0])).toEqual(['C']);
+    const at = locateOptions((await runModel(model, formatPrompt(q))).tokens);
+    expect(marked.map((m) => Number(m[3]))).toEqual(at.positions);
+    await page.locator('.heatmap').screenshot({ path: join(ARTIFACTS, 'qkscore-heatmap-marks.png') });
+    // Clearing them removes the legend line and the marked labels.
+    await page.click('[data-testid=heatmap-marks] button');
+    await expect.poll(() => page.locator('svg.axes text[data-mark]').count()).toBe(0);
     // A question set of three, from a file: every head's accuracy as in Node.
     const set: McqaQuestion[] = [q, { context: 'Dan has a red car. Eve has a blue car.', question: 'What colour is Eve\'s car?', options: ['red', 'green', 'blue', 'black'], answer: 'C' }, { question: 'Which is a number?', options: ['seven', 'tree', 'house', 'river'], answer: 'A' }];
     const tmp = mkdtempSync(join(tmpdir(), 'qk-set-'));

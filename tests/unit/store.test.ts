@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeCell, createQkStore, inputsOf } from '../../src/state/store';
+import { activeCell, createQkStore, inputsOf, marksFor } from '../../src/state/store';
 import { DEFAULT_INPUTS, LIMITS } from '../../src/state/defaults';
 
 /** Counts how often subscribers of a store are notified. */
@@ -15,7 +15,7 @@ describe('createQkStore', () => {
   it('starts from the defaults and the given init', () => {
     const s = createQkStore().getState();
     expect(inputsOf(s)).toEqual(DEFAULT_INPUTS);
-    expect(s.selection).toEqual({ hover: null, locked: null, hoverHead: null });
+    expect(s.selection).toEqual({ hover: null, locked: null, hoverHead: null, marks: null });
     expect(s.derived.status).toBe('idle');
     expect(s.derived.notices).toEqual([]);
 
@@ -37,7 +37,7 @@ describe('createQkStore', () => {
     a.getState().addNotices(['n']);
     const sb = b.getState();
     expect(inputsOf(sb)).toEqual(DEFAULT_INPUTS);
-    expect(sb.selection).toEqual({ hover: null, locked: null, hoverHead: null });
+    expect(sb.selection).toEqual({ hover: null, locked: null, hoverHead: null, marks: null });
     expect(sb.derived.notices).toEqual([]);
     expect(seen.get()).toBe(0);
     expect(a.getState().source.text).toBe('only a');
@@ -246,18 +246,34 @@ describe('selection', () => {
     s.getState().lock({ q: 2, k: 2 });
     s.getState().hoverHead(3);
     s.getState().clearSelection();
-    expect(s.getState().selection).toEqual({ hover: null, locked: null, hoverHead: 3 });
+    expect(s.getState().selection).toEqual({ hover: null, locked: null, hoverHead: 3, marks: null });
   });
 
   it('activeCell prefers the locked cell over the hovered one', () => {
-    expect(activeCell({ hover: null, locked: null, hoverHead: null })).toBeNull();
-    expect(activeCell({ hover: { q: 1, k: 1 }, locked: null, hoverHead: null })).toEqual({ q: 1, k: 1 });
-    expect(activeCell({ hover: { q: 1, k: 1 }, locked: { q: 2, k: null }, hoverHead: null })).toEqual({ q: 2, k: null });
-    expect(activeCell({ hover: null, locked: { q: 0, k: 0 }, hoverHead: null })).toEqual({ q: 0, k: 0 });
+    expect(activeCell({ hover: null, locked: null, hoverHead: null, marks: null })).toBeNull();
+    expect(activeCell({ hover: { q: 1, k: 1 }, locked: null, hoverHead: null, marks: null })).toEqual({ q: 1, k: 1 });
+    expect(activeCell({ hover: { q: 1, k: 1 }, locked: { q: 2, k: null }, hoverHead: null, marks: null })).toEqual({ q: 2, k: null });
+    expect(activeCell({ hover: null, locked: { q: 0, k: 0 }, hoverHead: null, marks: null })).toEqual({ q: 0, k: 0 });
     const s = createQkStore();
     s.getState().hover({ q: 7, k: 3 });
     s.getState().lock({ q: 2, k: 2 });
     expect(activeCell(s.getState().selection)).toEqual({ q: 2, k: 2 });
+  });
+
+  it('marks key columns for the text they were made on only, and clears them on request', () => {
+    const s = createQkStore();
+    const tokens = ['Q', ':', 'A', '\n', 'B', '\n'];
+    s.getState().setMarks({ keys: [3, 5], labels: ['A', 'B'], right: 1, note: 'option line ends', tokens });
+    expect(marksFor(s.getState().selection, tokens)?.keys).toEqual([3, 5]);
+    // Another text (even of the same length) shows no marks.
+    expect(marksFor(s.getState().selection, ['Q', ':', 'A', '\n', 'C', '\n'])).toBeNull();
+    expect(marksFor(s.getState().selection, tokens.slice(0, 4))).toBeNull();
+    expect(marksFor(s.getState().selection, undefined)).toBeNull();
+    // Locking a cell keeps them; clearing them removes them.
+    s.getState().lock({ q: 5, k: 3 });
+    expect(marksFor(s.getState().selection, tokens)?.labels).toEqual(['A', 'B']);
+    s.getState().setMarks(null);
+    expect(s.getState().selection.marks).toBeNull();
   });
 });
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { cellAt, IDENTITY, visibleWindow, type ZoomTransform } from '../../core/layout';
-import { activeCell } from '../../state/store';
+import { activeCell, marksFor } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
 import { useZoom } from '../../ui/useZoom';
 import { Segmented } from '../../ui/controls';
@@ -13,7 +13,7 @@ import { paintMap, prepareCanvas } from '../shared/paint';
 import { Legend } from '../shared/Legend';
 import { fmtValue, showToken } from '../shared/format';
 import { drawHeatmapOverlay } from './drawOverlay';
-import { HeatmapAxes } from './HeatmapAxes';
+import { HeatmapAxes, MARK_RIGHT } from './HeatmapAxes';
 
 const LEFT = 92;
 const TOP = 78;
@@ -31,6 +31,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
   const cmap = useQk((s) => s.view.colormap);
   const compare = useQk((s) => s.view.compare);
   const setView = useQk((s) => s.setView);
+  const marks = useQk((s) => marksFor(s.selection, s.derived.result?.tokens));
 
   const wrap = useRef<HTMLDivElement>(null);
   const cells = useRef<HTMLCanvasElement>(null);
@@ -76,7 +77,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
     const sel = store.getState().selection;
     const ctx = prepareCanvas(c, size, size, dpr);
     const cell = activeCell(sel);
-    drawHeatmapOverlay(ctx, cell, !!sel.locked, n, nk, size, tRef.current, dpr);
+    drawHeatmapOverlay(ctx, cell, !!sel.locked, n, nk, size, tRef.current, dpr, marksFor(sel, store.getState().derived.result?.tokens));
     // A sparse method's block grid: every selected block outlined in its reason's colour, and
     // the blocks the active query row chose filled (per query for MoBA-style methods).
     const st = store.getState();
@@ -217,7 +218,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
       </header>
       <div className="heatmap-body" ref={wrap}>
         <div className="heatmap-stage" style={{ width: LEFT + size, height: TOP + size }}>
-          {result ? <HeatmapAxes tokens={result.tokens} keyTokens={result.keyTokens} size={size} t={t} left={LEFT} top={TOP} /> : null}
+          {result ? <HeatmapAxes tokens={result.tokens} keyTokens={result.keyTokens} size={size} t={t} left={LEFT} top={TOP} marks={marks} /> : null}
           <canvas ref={cells} className="layer cells" style={{ left: LEFT, top: TOP }} data-testid="heatmap-cells" />
           <canvas
             ref={overlay}
@@ -232,6 +233,15 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
         </div>
       </div>
       {spec ? <Legend colormap={spec.colormap} scale={spec.scale} label={spec.label} note={poolNote} /> : null}
+      {marks ? (
+        <p className="small" data-testid="heatmap-marks">
+          Marked keys (dashed columns): {marks.note}
+          {marks.right !== null ? <> — <span style={{ color: MARK_RIGHT, fontWeight: 'bold' }}>{marks.labels[marks.right]}</span> is the right one</> : null}.{' '}
+          <button className="link" onClick={() => store.getState().setMarks(null)}>
+            clear marks
+          </button>
+        </p>
+      ) : null}
     </section>
   );
 }
