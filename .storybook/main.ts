@@ -7,6 +7,8 @@ import type { StorybookConfig } from '@storybook/react-vite';
 const config: StorybookConfig = {
   framework: { name: '@storybook/react-vite', options: {} },
   stories: ['../stories/**/*.stories.@(ts|tsx)'],
+  // The built-in models (public/models) for the stories that open one, as the app serves them.
+  staticDirs: ['../public'],
   addons: [],
   core: { disableTelemetry: true },
   async viteFinal(cfg) {

@@ -28,6 +28,8 @@ export function makeLayerGridStore(patterns: Pattern[], pooled: number | null = 
 
 const meta = {
   title: 'Views/LayerGrid',
+  // The store builders above are exported for the unit tests; they are not stories.
+  excludeStories: /^[a-z]/,
   component: LayerGrid,
   parameters: { docs: { description: { component: 'Every layer × head of a multi-layer source at once (a checkpoint or a Q/K/V dump), each map max-pooled to at most 32 × 32 and scaled to its own peak; clicking a map shows that layer and head. Here each "layer" is the seeded synthetic source with one pattern.' } } },
   loaders: [async (ctx) => ({ store: makeLayerGridStore(ctx.parameters.patterns as Pattern[], (ctx.parameters.pooled as number | undefined) ?? null) })],

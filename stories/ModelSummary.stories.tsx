@@ -60,6 +60,8 @@ export function makeModelSummaryStore(step: number): QkStore {
 
 const meta = {
   title: 'Views/ModelSummary',
+  // The store builders above are exported for the unit tests; they are not stories.
+  excludeStories: /^[a-z]/,
   component: ModelSummary,
   parameters: { docs: { description: { component: "A loaded model at a glance: architecture, memory, the last run, the likeliest next tokens and, for a built-in model, its training step and the heads its card names with their scores at that step (click one to show it). Here the built-in State of the Union model's real config, heads.json and timeline.json; the next-token rows are layout samples (one escapes hostile text)." } } },
   loaders: [async (ctx) => ({ store: makeModelSummaryStore((ctx.parameters.step as number | undefined) ?? 5) })],

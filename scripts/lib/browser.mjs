@@ -66,12 +66,12 @@ async function sendSlowly(file, size, res) {
 }
 
 /**
- * Serves `dist/` (built beforehand) on a free loopback port, as any plain static server would
+ * Serves `dist/` (or another built folder: `storybook-static/`) on a free loopback port, as any plain static server would
  * (no on-the-fly compression, which would make load times depend on this machine's CPU).
  */
-export async function serveDist(root = process.cwd()) {
-  const dist = join(root, 'dist');
-  if (!existsSync(join(dist, 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` first');
+export async function serveDist(root = process.cwd(), dir = 'dist') {
+  const dist = join(root, dir);
+  if (!existsSync(join(dist, 'index.html'))) throw new Error(`${dir}/ is missing: run ${dir === 'dist' ? '`npx vite build`' : '`npx storybook build --quiet -o storybook-static`'} first`);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const file = normalize(join(dist, path.endsWith('/') ? `${path}index.html` : path));

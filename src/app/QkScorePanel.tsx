@@ -5,7 +5,8 @@ import { LETTERS, formatPrompt, locateOptions, parseQuestionSet, qkReadout, type
 import { runCheckpoint, type LoadedCheckpoint } from './modelLoader';
 import { letterIds, modelAnswer, runQuestionSet, type QuestionSetResult } from './qkScoreRun';
 
-const EXAMPLE: McqaQuestion = {
+/** The question the panel starts with (also the stories'). */
+export const EXAMPLE_QUESTION: McqaQuestion = {
   context: 'Anna likes tea. Ben likes milk. Cara likes juice.',
   question: 'What does Ben like?',
   options: ['juice', 'tea', 'milk', 'water'],
@@ -51,7 +52,7 @@ export function QkScorePanel() {
   const shown = useQk((s) => importedLayer(s));
   const setSource = useQk((s) => s.setSource);
   const setView = useQk((s) => s.setView);
-  const [q, setQ] = useState<McqaQuestion>(EXAMPLE);
+  const [q, setQ] = useState<McqaQuestion>(EXAMPLE_QUESTION);
   const [postRope, setPostRope] = useState(false);
   const [by, setBy] = useState<'qk' | 'att'>('qk');
   const [error, setError] = useState<string | null>(null);

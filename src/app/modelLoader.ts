@@ -164,9 +164,10 @@ export async function builtinModels(): Promise<BuiltinModel[]> {
 
 /**
  * Opens a built-in model at step `step` of its training timeline (−1 or beyond the end: the
- * final weights), keeping the text the previous model ran when there was one.
+ * final weights), keeping the text the previous model ran when there was one. `backend` is the
+ * one the weights are loaded on (default WASM; stories use CPU).
  */
-export async function openBuiltin(store: QkStore, id: string, step = -1, text?: string): Promise<void> {
+export async function openBuiltin(store: QkStore, id: string, step = -1, text?: string, backend?: BackendName): Promise<void> {
   try {
     if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(id)) throw new ModelError(`model=${id.slice(0, 40)}`, 'is not the name of a built-in model');
     // The list, the timeline and the named heads are fetched together (the first paint waits on them).
@@ -184,7 +185,7 @@ export async function openBuiltin(store: QkStore, id: string, step = -1, text?: 
     const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
     const files = await Promise.all([...names.map((n) => fetchFile(id, n).catch(() => null)), fetchFile(id, weightsFile, 'model.safetensors')]);
     const prev = store.getState().imported?.checkpoint;
-    await loadCheckpoint(store, meta.label, files.filter((f): f is ModelFile => !!f), { text: text ?? (prev ? prev.text : undefined), builtin: { id, step: at, timeline, heads } });
+    await loadCheckpoint(store, meta.label, files.filter((f): f is ModelFile => !!f), { backend, text: text ?? (prev ? prev.text : undefined), builtin: { id, step: at, timeline, heads } });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const st = store.getState();

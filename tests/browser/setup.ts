@@ -13,9 +13,9 @@ export interface Env {
   close: () => Promise<void>;
 }
 
-/** Serves the built app and launches Debian's Chromium (see scripts/lib/browser.mjs). */
-export async function startEnv(): Promise<Env> {
-  const srv = await serveDist(process.cwd());
+/** Serves the built app (or the built Storybook) and launches Debian's Chromium (see scripts/lib/browser.mjs). */
+export async function startEnv(dir: 'dist' | 'storybook-static' = 'dist'): Promise<Env> {
+  const srv = await serveDist(process.cwd(), dir);
   const b = await launch();
   return {
     url: srv.url as string,
