@@ -2,7 +2,9 @@ import { useState } from 'react';
 import { useQk } from '../state/react';
 import { DivergingMatrix } from '../views/shared/DivergingMatrix';
 import type { AKind } from '../methods/positional/mergelock';
-import { runMergeLock, type MergeLockRun } from './mergeLockRun';
+import { runMerge, runMergeLock, type MergeLockRun } from './mergeLockRun';
+import type { ModelCompareReport } from '../compute/protocol';
+import { showToken } from '../views/shared/format';
 import type { LoadedCheckpoint } from './modelLoader';
 
 const TOLERANCE = 1e-4;
@@ -24,6 +26,7 @@ export function MergeLockPanel() {
   const [kind, setKind] = useState<AKind | null>(null);
   const [busy, setBusy] = useState(false);
   const [run, setRun] = useState<MergeLockRun | null>(null);
+  const [merge, setMerge] = useState<ModelCompareReport | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (!cp) return null;
   const model = cp.model as LoadedCheckpoint;
@@ -32,6 +35,7 @@ export function MergeLockPanel() {
   const go = () => {
     setBusy(true);
     setError(null);
+    setMerge(null);
     runMergeLock(model, cp.ids, seed, aKind, { layer, head }).then(
       (r) => {
         setRun(r);
@@ -43,6 +47,22 @@ export function MergeLockPanel() {
       },
     );
   };
+  const goMerge = () => {
+    if (!run) return;
+    setBusy(true);
+    setError(null);
+    runMerge(model, cp.ids, run.seed, run.aKind, { layer: run.sample.layer, head: run.sample.head }).then(
+      (r) => {
+        setMerge(r);
+        setBusy(false);
+      },
+      (e) => {
+        setError((e as Error).message);
+        setBusy(false);
+      },
+    );
+  };
+  const tokenText = (id: number) => (id < 0 ? '?' : model.tokenizer ? showToken(model.tokenizer.decode([id]), 20) : `#${id}`);
   const rep = run?.report;
   const worst = rep ? Math.max(...rep.layers.map((l) => l.weightsMaxAbs)) : 0;
   const same = rep ? rep.layers.every((l) => l.weightsMaxAbs <= TOLERANCE && l.hiddenMaxRel <= TOLERANCE) && rep.logitsMaxRel <= TOLERANCE : false;
@@ -105,8 +125,49 @@ export function MergeLockPanel() {
               ))}
             </tbody>
           </table>
+          <div className="ctl-row">
+            <button onClick={goMerge} disabled={busy} data-testid="mergelock-merge">
+              Merge: average every weight of the locked model with the original
+            </button>
+          </div>
+          {merge ? <MergeResult lock={rep} merge={merge} worstLock={worst} tokenText={tokenText} /> : null}
         </div>
       ) : null}
     </section>
+  );
+}
+
+/**
+ * The merge demo (§12.6): averaging the locked model with the original is what a model merge
+ * does, and it is not a re-parameterisation, so attention and the next token change. The
+ * shown head's attention difference is drawn for the lock and for the merge at one scale.
+ */
+function MergeResult({ lock, merge, worstLock, tokenText }: { lock: ModelCompareReport; merge: ModelCompareReport; worstLock: number; tokenText: (id: number) => string }) {
+  const worst = Math.max(...merge.layers.map((l) => l.weightsMaxAbs));
+  const d = merge.diff;
+  const limit = d ? maxAbsOf(d.data) : 1;
+  const side = (N: number) => Math.min(200, Math.max(80, N * 4));
+  return (
+    <div data-testid="mergelock-merge-result">
+      <p className="small">
+        Merged with the original, the model is no longer the same: attention weights move by up to <b data-testid="mergelock-merge-worst">{worst.toFixed(3)}</b> (the lock alone: {worstLock.toExponential(1)}), the logits by {(100 * merge.logitsMaxRel).toFixed(1)} % of their largest value, and the likeliest next token is{' '}
+        {merge.nextId[0] === merge.nextId[1] ? (
+          <>
+            still “{tokenText(merge.nextId[1])}”
+          </>
+        ) : (
+          <>
+            “<span data-testid="mergelock-merge-next">{tokenText(merge.nextId[1])}</span>” instead of “{tokenText(merge.nextId[0])}”
+          </>
+        )}
+        .
+      </p>
+      {d && lock.diff ? (
+        <div className="ctl-row">
+          <DivergingMatrix data={lock.diff.data} rows={d.N} cols={d.N} limit={limit} w={side(d.N)} h={side(d.N)} title={`layer ${d.layer}, head ${d.head}: locked − original`} testId="mergelock-diff-lock" />
+          <DivergingMatrix data={d.data} rows={d.N} cols={d.N} limit={limit} w={side(d.N)} h={side(d.N)} title={`merged − original (same scale, ±${limit.toFixed(3)})`} testId="mergelock-diff-merge" />
+        </div>
+      ) : null}
+    </div>
   );
 }

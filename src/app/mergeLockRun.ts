@@ -30,6 +30,17 @@ export function queryBlock(c: ModelConfig, w: Map<string, Tensor>, l: number, h:
   return out;
 }
 
+/** The model's weights read again from its files, and the same weights locked with seeded keys. */
+async function lockModel(model: LoadedCheckpoint, seed: number, aKind: AKind) {
+  if (model.info.loadedBytes > MERGELOCK_CAP_BYTES) throw new Error(`the check holds a second copy of the weights, and this model needs ${(model.info.loadedBytes / 2 ** 20).toFixed(0)} MiB as float32 (the limit is ${MERGELOCK_CAP_BYTES / 2 ** 20} MiB)`);
+  const c = model.info.config;
+  const weights = await readWeights(model.info);
+  const keys = sampleMergeLock(c, seed, aKind, 'half');
+  return { c, weights, locked: applyMergeLock(c, weights, keys), warnings: mergeLockWarnings(c, keys) };
+}
+
+const clampAt = (c: ModelConfig, at: { layer: number; head: number }) => ({ layer: Math.min(at.layer, c.layers - 1), head: Math.min(at.head, c.heads - 1) });
+
 /**
  * MergeLock on the loaded model (ALGORITHMS.md §12.6): reads its weights again from its files,
  * applies seeded keys, and lets the worker run the same tokens through the original and the
@@ -38,14 +49,8 @@ export function queryBlock(c: ModelConfig, w: Map<string, Tensor>, l: number, h:
 export async function runMergeLock(model: LoadedCheckpoint, ids: number[], seed: number, aKind: AKind, at: { layer: number; head: number }): Promise<MergeLockRun> {
   const client = modelClient();
   if (!client) throw new Error('the compute client is not ready');
-  const c = model.info.config;
-  if (model.info.loadedBytes > MERGELOCK_CAP_BYTES) throw new Error(`the check holds a second copy of the weights, and this model needs ${(model.info.loadedBytes / 2 ** 20).toFixed(0)} MiB as float32 (the limit is ${MERGELOCK_CAP_BYTES / 2 ** 20} MiB)`);
-  const weights = await readWeights(model.info);
-  const keys = sampleMergeLock(c, seed, aKind, 'half');
-  const warnings = mergeLockWarnings(c, keys);
-  const locked = applyMergeLock(c, weights, keys);
-  const layer = Math.min(at.layer, c.layers - 1);
-  const head = Math.min(at.head, c.heads - 1);
+  const { c, weights, locked, warnings } = await lockModel(model, seed, aKind);
+  const { layer, head } = clampAt(c, at);
   const before = queryBlock(c, weights, layer, head);
   const after = queryBlock(c, locked, layer, head);
   let change = 0;
@@ -55,6 +60,23 @@ export async function runMergeLock(model: LoadedCheckpoint, ids: number[], seed:
     big = Math.max(big, Math.abs(before[i]));
   }
   // Every tensor of the locked model is transferred to the worker (the page keeps no copy).
-  const report = await client.compareModel(c, locked, ids);
+  const report = await client.compareModel(c, locked, ids, { layer, head });
   return { seed, aKind, warnings, report, sample: { layer, head, d: c.headDim, hidden: c.hidden, before, after, change: change / Math.max(1e-30, big) } };
+}
+
+/**
+ * The merge demo of §12.6: every weight of the locked model averaged with the original's (what a
+ * model merge does), run on the same tokens. The lock alone leaves attention unchanged; the merge
+ * does not, because the average of W·A and W is not a re-parameterisation of W.
+ */
+export async function runMerge(model: LoadedCheckpoint, ids: number[], seed: number, aKind: AKind, at: { layer: number; head: number }): Promise<ModelCompareReport> {
+  const client = modelClient();
+  if (!client) throw new Error('the compute client is not ready');
+  const { c, weights, locked } = await lockModel(model, seed, aKind);
+  const merged = new Map<string, Tensor>();
+  for (const [name, t] of weights) {
+    const l = locked.get(name) ?? t;
+    merged.set(name, { shape: t.shape, data: t.data.map((v, i) => 0.5 * (v + l.data[i])) });
+  }
+  return client.compareModel(c, merged, ids, clampAt(c, at));
 }

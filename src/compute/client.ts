@@ -202,9 +202,9 @@ export class ComputeClient {
    * config), and reports how far apart their attention, hidden states and logits are. The second
    * model is freed afterwards; the weights' buffers are transferred.
    */
-  async compareModel(config: ModelConfig, weights: Map<string, Tensor>, ids: number[]): Promise<ModelCompareReport> {
+  async compareModel(config: ModelConfig, weights: Map<string, Tensor>, ids: number[], at?: { layer: number; head: number }): Promise<ModelCompareReport> {
     const list = [...weights.entries()];
-    const reply = await this.send({ kind: 'model-compare', config, weights: list, ids }, this.worker ? tensorBuffers(list.map(([, t]) => t)) : []);
+    const reply = await this.send({ kind: 'model-compare', config, weights: list, ids, at }, this.worker ? tensorBuffers(list.map(([, t]) => t)) : []);
     if (reply.ok && reply.kind === 'model-compare') return reply.report;
     throw new Error(reply.ok ? 'unexpected reply' : reply.error);
   }

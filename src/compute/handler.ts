@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activate, setForcedFailures } from './backends';
 import { probe, runAttention, setMeasuredFastest } from './engine';
-import type { FromWorker, ToWorker } from './protocol';
+import type { FromWorker, ModelCompareReport, ToWorker } from './protocol';
 import { createModel, forward, type TfModel } from './forward';
 
 /** The model loaded in this worker (one at a time: loading another frees it). */
@@ -51,7 +51,18 @@ export async function handle(msg: ToWorker): Promise<FromWorker> {
             return { weightsMaxAbs: maxDiff(la!.weights.data, lb.weights.data), hiddenMaxRel: maxDiff(la!.hiddenOut.data, lb.hiddenOut.data) / Math.max(1e-30, maxAbs(la!.hiddenOut.data)) };
           });
           const logitsMaxRel = a.logits && b.logits ? maxDiff(a.logits.data, b.logits.data) / Math.max(1e-30, maxAbs(a.logits.data)) : NaN;
-          return { id: msg.id, ok: true, kind: 'model-compare', report: { layers, logitsMaxRel, backend: tf.getBackend() ?? 'none', ms: performance.now() - t0 } };
+          const V = msg.config.vocab;
+          const argmaxLast = (x: Float32Array | undefined) => (x ? x.subarray(x.length - V).reduce((best, v, i, row) => (v > row[best] ? i : best), 0) : -1);
+          const nextId: [number, number] = [argmaxLast(a.logits?.data), argmaxLast(b.logits?.data)];
+          let diff: ModelCompareReport['diff'];
+          if (msg.at && a.layers[msg.at.layer] && b.layers[msg.at.layer]) {
+            const N = msg.ids.length;
+            const { layer, head } = msg.at;
+            const wa = a.layers[layer]!.weights.data.subarray(head * N * N, (head + 1) * N * N);
+            const wb = b.layers[layer]!.weights.data.subarray(head * N * N, (head + 1) * N * N);
+            diff = { layer, head, N, data: wb.map((v, i) => v - wa[i]) };
+          }
+          return { id: msg.id, ok: true, kind: 'model-compare', report: { layers, logitsMaxRel, nextId, diff, backend: tf.getBackend() ?? 'none', ms: performance.now() - t0 } };
         } finally {
           other.dispose();
         }

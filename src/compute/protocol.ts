@@ -19,7 +19,7 @@ export type ToWorker =
   | { id: number; kind: 'memory' }
   | { id: number; kind: 'model-load'; config: ModelConfig; weights: [string, Tensor][]; backend: BackendName }
   | { id: number; kind: 'model-run'; ids: number[] }
-  | { id: number; kind: 'model-compare'; config: ModelConfig; weights: [string, Tensor][]; ids: number[] }
+  | { id: number; kind: 'model-compare'; config: ModelConfig; weights: [string, Tensor][]; ids: number[]; at?: { layer: number; head: number } }
   | { id: number; kind: 'config'; forcedFailures: BackendName[]; fastest: BackendName | null; warm?: BackendName | null };
 
 /** Messages from the compute worker to the page. */
@@ -37,6 +37,10 @@ export type FromWorker =
 export interface ModelCompareReport {
   layers: { weightsMaxAbs: number; hiddenMaxRel: number }[];
   logitsMaxRel: number;
+  /** The likeliest next token after the last position: the loaded model's and the other's. */
+  nextId: [number, number];
+  /** When asked for a head: its attention map `[N, N]` in the other model minus the loaded model's. */
+  diff?: { layer: number; head: number; N: number; data: Float32Array };
   backend: string;
   ms: number;
 }

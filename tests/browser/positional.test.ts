@@ -130,6 +130,11 @@ describe('MergeLock on the loaded model (issue 7, §12.6)', () => {
     expect(await page.locator('[data-testid=mergelock-verdict]').textContent()).toMatch(/^are unchanged/);
     expect(Number(await page.locator('[data-testid=mergelock-change]').textContent())).toBeGreaterThan(0.5);
     expect(Number(await page.locator('[data-testid=mergelock-worst]').textContent())).toBeLessThanOrEqual(1e-4);
+    // The merge demo: averaged with the original, attention really moves (the lock alone did not).
+    await page.click('[data-testid=mergelock-merge]');
+    await page.waitForSelector('[data-testid=mergelock-merge-result]', { timeout: 60_000 });
+    expect(Number(await page.locator('[data-testid=mergelock-merge-worst]').textContent())).toBeGreaterThan(1e-2);
+    expect(await page.locator('canvas[data-testid=mergelock-diff-merge]').count()).toBe(1);
     await page.locator('[data-testid=mergelock]').screenshot({ path: join(ARTIFACTS, 'mergelock.png') });
     await page.selectOption('[data-testid=mergelock-kind]', 'general');
     await page.click('[data-testid=mergelock-run]');
