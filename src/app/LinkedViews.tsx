@@ -11,6 +11,7 @@ import { ModelSummary } from '../views/model/ModelSummary';
 import { RopeExplorer } from '../views/positional/RopeExplorer';
 import { MergeLockPanel } from './MergeLockPanel';
 import { QkScorePanel } from './QkScorePanel';
+import { FigureExport } from './FigureExport';
 import { useQk } from '../state/react';
 
 /** The four linked views, laid out as on the page; each isolated by an error boundary. */
@@ -23,7 +24,10 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
       </ErrorBoundary>
       <div className="views-row">
         <ErrorBoundary name="heatmap">
-          <Heatmap />
+          <div className="heatmap-col">
+            <Heatmap />
+            <FigureExport />
+          </div>
         </ErrorBoundary>
         <div className="side">
           <ErrorBoundary name="head grid">

@@ -72,14 +72,14 @@ export interface Cell {
  * marks disappear when another text or file is shown.
  */
 export interface KeyMarks {
-  keys: number[];
-  labels: string[];
+  keys: readonly number[];
+  labels: readonly string[];
   /** Index into `keys` of the mark drawn as the right one (e.g. the right answer), or null. */
   right: number | null;
   /** What the marks are, for the legend line under the map. */
   note: string;
   /** The tokens the positions index (the query tokens of the result the marks were made for). */
-  tokens: string[];
+  tokens: readonly string[];
 }
 
 export interface Selection {

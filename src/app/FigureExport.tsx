@@ -1,0 +1,103 @@
+import { useMemo, useState } from 'react';
+import { useQk } from '../state/react';
+import { importedLayer, marksFor } from '../state/store';
+import { compareSpec } from '../views/shared/mapSpec';
+import { methodActive, methodName } from '../state/result';
+import { figureSummary, heatmapSvg, type HeatmapFigure } from '../export/figure';
+import { figureHtml } from '../export/html';
+import { fmtBytes } from '../views/shared/PairBar';
+
+/** Renders an SVG document to PNG bytes at `scale` × its size (the browser rasterises it). */
+export async function svgToPng(svg: string, scale: number): Promise<Blob> {
+  const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(img.naturalWidth * scale);
+    canvas.height = Math.round(img.naturalHeight * scale);
+    const ctx = canvas.getContext('2d')!;
+    ctx.imageSmoothingEnabled = false; // cells stay crisp when scaled up
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    return await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the browser could not encode the PNG'))), 'image/png'));
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+function save(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * The shown head as a figure to save (issue 8): SVG with vector axes (cells as rectangles up to
+ * 128 tokens, an embedded image above), PNG at 1×, 2× and 4×, or a self-contained HTML page with
+ * the values inline. Also prints the figure's text summary (the top keys of the locked query),
+ * which screen readers announce.
+ */
+export function FigureExport() {
+  const result = useQk((s) => s.derived.result);
+  const head = useQk((s) => s.view.head);
+  const mode = useQk((s) => s.view.mode);
+  const cmap = useQk((s) => s.view.colormap);
+  const compare = useQk((s) => s.view.compare);
+  const locked = useQk((s) => s.selection.locked);
+  const marks = useQk((s) => marksFor(s.selection, s.derived.result?.tokens));
+  const name = useQk((s) => {
+    const l = importedLayer(s);
+    return l ? `${s.imported!.name} · ${l.label}` : s.source.kind === 'video' ? 'synthetic video' : 'synthetic example';
+  });
+  const [note, setNote] = useState<string | null>(null);
+  const fig = useMemo<HeatmapFigure | null>(() => {
+    if (!result) return null;
+    const h = Math.min(head, result.H - 1);
+    const what = methodActive(result) ? ` · ${compare === 'diff' ? `${methodName(result.method)} − reference` : compare === 'reference' ? 'reference' : methodName(result.method)}` : '';
+    return { title: `${name} · head ${h}${what}`, spec: compareSpec(result, h, mode, cmap, 'head', compare), tokens: result.tokens, keyTokens: result.keyTokens, locked, marks };
+  }, [result, head, mode, cmap, compare, locked, marks, name]);
+  if (!fig) return null;
+  const base = `qkscope-${fig.title.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80)}`;
+  const run = async (kind: 'svg' | 'png' | 'html', scale = 1) => {
+    try {
+      const svg = heatmapSvg(fig);
+      let blob: Blob;
+      let file: string;
+      if (kind === 'svg') [blob, file] = [new Blob([svg], { type: 'image/svg+xml' }), `${base}.svg`];
+      else if (kind === 'html') [blob, file] = [new Blob([figureHtml(fig, svg)], { type: 'text/html' }), `${base}.html`];
+      else [blob, file] = [await svgToPng(svg, scale), `${base}${scale > 1 ? `@${scale}x` : ''}.png`];
+      save(blob, file);
+      setNote(`Saved ${file} (${fmtBytes(blob.size)}).`);
+    } catch (e) {
+      setNote(`Could not save the figure: ${(e as Error).message}`);
+    }
+  };
+  return (
+    <div className="figure-export small" data-testid="figure-export">
+      <p className="figure-summary" aria-live="polite" data-testid="figure-summary">
+        {figureSummary(fig)}
+      </p>
+      <div className="ctl-row">
+        <span>Save this head as a figure:</span>
+        <button onClick={() => void run('svg')} data-testid="figure-svg">
+          SVG
+        </button>
+        {[1, 2, 4].map((s) => (
+          <button key={s} onClick={() => void run('png', s)} data-testid={`figure-png-${s}`}>
+            PNG {s}×
+          </button>
+        ))}
+        <button onClick={() => void run('html')} data-testid="figure-html" title="one HTML file with the figure and its values inline; opens offline">
+          HTML
+        </button>
+        {note ? <span data-testid="figure-note">{note}</span> : null}
+      </div>
+    </div>
+  );
+}
