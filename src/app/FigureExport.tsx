@@ -3,8 +3,8 @@ import { useQk } from '../state/react';
 import { importedLayer, marksFor } from '../state/store';
 import { compareSpec } from '../views/shared/mapSpec';
 import { methodActive, methodName } from '../state/result';
-import { figureSummary, heatmapSvg, type HeatmapFigure } from '../export/figure';
-import { figureHtml } from '../export/html';
+import { figureSummary, heatmapSvg, type HeatmapFigure } from '../io/figure';
+import { figureHtml } from '../io/figureHtml';
 import { fmtBytes } from '../views/shared/PairBar';
 
 /** Renders an SVG document to PNG bytes at `scale` × its size (the browser rasterises it). */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { unzlibSync } from 'fflate';
-import { encodePng, base64 } from '../../src/export/png';
-import { figureSummary, heatmapSvg, xmlEscape, type HeatmapFigure } from '../../src/export/figure';
-import { figureHtml } from '../../src/export/html';
+import { encodePng, base64 } from '../../src/io/png';
+import { figureSummary, heatmapSvg, xmlEscape, type HeatmapFigure } from '../../src/io/figure';
+import { figureHtml } from '../../src/io/figureHtml';
 
 function fig(n: number, tokens = Array.from({ length: n }, (_, i) => `t${i}`)): HeatmapFigure {
   const data = new Float32Array(n * n);
@@ -67,7 +67,7 @@ describe('heatmap figure as SVG', () => {
   it('escapes hostile token text everywhere it appears', () => {
     const evil = ['<script>alert(1)</script>', '"&\'', ']]>', 'ok'];
     const f = fig(4, evil);
-    const svg = heatmapSvg({ ...f, title: '<b>title</b>', marks: { keys: [1], labels: ['<A>'], right: 0, note: 'x', tokens: evil } });
+    const svg = heatmapSvg({ ...f, title: '<b>title</b>', marks: { keys: [1], labels: ['<A>'], right: 0 } });
     expect(svg).not.toContain('<script');
     expect(svg).not.toContain('<b>');
     expect(svg).toContain('&lt;script&gt;');
@@ -79,7 +79,7 @@ describe('heatmap figure as SVG', () => {
   });
 
   it('marks key columns and the locked cell, and summarises the locked query in words', () => {
-    const f = { ...fig(8), locked: { q: 5, k: 4 }, marks: { keys: [2, 6], labels: ['A', 'B'], right: 1, note: 'options', tokens: fig(8).tokens } };
+    const f = { ...fig(8), locked: { q: 5, k: 4 }, marks: { keys: [2, 6], labels: ['A', 'B'], right: 1 } };
     const svg = heatmapSvg(f);
     expect(svg.match(/stroke-dasharray="4 3"/g)).toHaveLength(2);
     expect(svg).toContain('stroke="#009E73"');

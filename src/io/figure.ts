@@ -1,19 +1,33 @@
 import { scaleLinear } from 'd3';
 import { lut, type ColorMapName } from '../core/colormap';
 import { colorIndex, rasterize, type ValueScale } from '../core/raster';
-import type { MapSpec } from '../views/shared/mapSpec';
-import type { Cell, KeyMarks } from '../state/types';
 import { base64, encodePng } from './png';
+
+/** One head's matrix and how it is coloured (the views' MapSpec has this shape). */
+export interface FigureMap {
+  data: Float32Array;
+  offset: number;
+  rows: number;
+  cols: number;
+  scale: ValueScale;
+  colormap: ColorMapName;
+  /** Cell (i, j) with j > i + causalOffset is masked; null: none. */
+  causalOffset: number | null;
+  /** Legend title. */
+  label: string;
+}
 
 /** One head's map as a figure: what the heatmap shows, without the page around it. */
 export interface HeatmapFigure {
   /** First line above the map, e.g. "sotu-llama · layer 2 · head 2". */
   title: string;
-  spec: MapSpec;
+  spec: FigureMap;
   tokens: readonly string[];
   keyTokens: readonly string[];
-  locked?: Cell | null;
-  marks?: KeyMarks | null;
+  /** The locked query row and key column, drawn outlined. */
+  locked?: { q: number; k: number | null } | null;
+  /** Marked key columns with their labels; `right` is drawn in its own colour. */
+  marks?: { keys: readonly number[]; labels: readonly string[]; right: number | null } | null;
 }
 
 export interface SvgOptions {
@@ -47,7 +61,7 @@ const fmt = (x: number) => (Math.abs(x) >= 1000 || (Math.abs(x) < 0.01 && x !== 
 const hex = (l: Uint8ClampedArray, i: number) => `#${[l[i], l[i + 1], l[i + 2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 
 /** Whether cell (i, j) is hidden by the causal rule or has no finite value. */
-function masked(spec: MapSpec, i: number, j: number): boolean {
+function masked(spec: FigureMap, i: number, j: number): boolean {
   if (spec.causalOffset !== null && j > i + spec.causalOffset) return true;
   const v = spec.data[spec.offset + i * spec.cols + j];
   return !Number.isFinite(v);
