@@ -1,7 +1,7 @@
 import { useMemo, useRef, useState } from 'react';
 import { useQk, useQkStore } from '../state/react';
 import { importedLayer } from '../state/store';
-import { LETTERS, formatPrompt, locateOptions, parseQuestionSet, qkReadout, type Letter, type McqaQuestion } from '../methods/positional/qkscore';
+import { LETTERS, formatPrompt, locateOptions, parsePrompt, parseQuestionSet, qkReadout, type Letter, type McqaQuestion } from '../methods/positional/qkscore';
 import { runCheckpoint, type LoadedCheckpoint } from './modelLoader';
 import { letterIds, modelAnswer, runQuestionSet, type QuestionSetResult } from './qkScoreRun';
 
@@ -52,7 +52,8 @@ export function QkScorePanel() {
   const shown = useQk((s) => importedLayer(s));
   const setSource = useQk((s) => s.setSource);
   const setView = useQk((s) => s.setView);
-  const [q, setQ] = useState<McqaQuestion>(EXAMPLE_QUESTION);
+  // The form starts with the question the model ran (a built-in question set's model opens on one), else the example.
+  const [q, setQ] = useState<McqaQuestion>(() => (cp?.text ? parsePrompt(cp.text) : null) ?? EXAMPLE_QUESTION);
   const [postRope, setPostRope] = useState(false);
   const [by, setBy] = useState<'qk' | 'att'>('qk');
   const [error, setError] = useState<string | null>(null);

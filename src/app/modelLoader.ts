@@ -8,6 +8,7 @@ import type { ComputeClient } from '../compute/client';
 import type { BackendName } from '../compute/backends';
 import type { QkStore } from '../state/store';
 import { fmtBytes } from '../views/shared/PairBar';
+import { MODEL_DEFAULT_TEXT } from '../state/defaults';
 
 /** Largest model uploaded to the backend here, as float32 (a GPT-2-small checkpoint needs 0.5 GB). */
 export const MODEL_CAP_BYTES = 1.5 * 2 ** 30;
@@ -22,7 +23,7 @@ export function refuseTooLarge(name: string, info: CheckpointInfo, cap = MODEL_C
 }
 
 /** Text a freshly loaded model runs first. */
-export const MODEL_DEFAULT_TEXT = 'When Mary and John went to the store, John gave a drink to Mary.';
+export { MODEL_DEFAULT_TEXT };
 
 let client: ComputeClient | null = null;
 /** The compute client models run on (null before `mount`). */
@@ -66,7 +67,10 @@ export interface LoadedCheckpoint {
 export interface BuiltinHeads {
   previous_token?: [number, number][];
   induction?: [number, number][];
+  select_and_copy?: [number, number][];
   scores?: { prev_token?: number[][]; induction?: number[][] };
+  /** QK-score accuracy of every head at the final weights (mcqa-tiny's heads.json). */
+  qk_accuracy?: number[][];
 }
 
 /**
@@ -86,7 +90,7 @@ export async function openCheckpoint(store: QkStore, files: File[], backend: Bac
  * and runs `text` (default: the previous text, or a sentence). Failures become messages and
  * what was shown stays.
  */
-async function loadCheckpoint(store: QkStore, name: string, files: ModelFile[], opts: { backend?: BackendName; text?: string; builtin?: LoadedCheckpoint['builtin'] } = {}): Promise<void> {
+async function loadCheckpoint(store: QkStore, name: string, files: ModelFile[], opts: { backend?: BackendName; text?: string; ownText?: string; builtin?: LoadedCheckpoint['builtin'] } = {}): Promise<void> {
   const st = () => store.getState();
   st().setImportState({ reading: { name, progress: 0, bytes: 0 }, error: null, confirm: null });
   try {
@@ -110,7 +114,17 @@ async function loadCheckpoint(store: QkStore, name: string, files: ModelFile[], 
     });
     await client.loadModel(info.config, weights, opts.backend ?? 'wasm');
     const model: LoadedCheckpoint = { name, summary, info, tokenizer, builtin: opts.builtin };
-    await runCheckpoint(store, model, opts.text ?? (tokenizer ? MODEL_DEFAULT_TEXT : defaultIds(info.config.vocab)));
+    let text = opts.text ?? opts.ownText ?? (tokenizer ? MODEL_DEFAULT_TEXT : defaultIds(info.config.vocab));
+    // A built-in model with a small word vocabulary (mcqa-tiny) cannot read the previous model's
+    // text: its own example is shown instead of a row of unknown tokens, and the user is told.
+    if (opts.text && opts.ownText && tokenizer?.unknownId != null) {
+      const unknown = tokenizer.encode(opts.text).ids.filter((i) => i === tokenizer!.unknownId).length;
+      if (unknown > 0) {
+        text = opts.ownText;
+        st().addNotices([`${name} does not know ${unknown} of the words of the previous text (they would all be one unknown token); it shows its own example instead.`]);
+      }
+    }
+    await runCheckpoint(store, model, text);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     st().setImportState({ reading: null, confirm: null, error: msg });
@@ -138,6 +152,8 @@ export interface TimelineStep {
   /** Per-head scores at this step, as [layer][head]. */
   prev_token_score?: number[][];
   induction_score?: number[][];
+  /** QK-score accuracy of every head on the model's question set (mcqa-tiny). */
+  select_and_copy_score?: number[][];
 }
 
 /** The built-in models this page ships (public/models/index.json). */
@@ -145,6 +161,8 @@ export interface BuiltinModel {
   id: string;
   label: string;
   description: string;
+  /** The text the model opens on when no other is given (e.g. a question for mcqa-tiny). */
+  text?: string;
 }
 
 /** Fetches one file of a built-in model from this page's own origin (never from elsewhere). */
@@ -185,7 +203,7 @@ export async function openBuiltin(store: QkStore, id: string, step = -1, text?: 
     const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
     const files = await Promise.all([...names.map((n) => fetchFile(id, n).catch(() => null)), fetchFile(id, weightsFile, 'model.safetensors')]);
     const prev = store.getState().imported?.checkpoint;
-    await loadCheckpoint(store, meta.label, files.filter((f): f is ModelFile => !!f), { backend, text: text ?? (prev ? prev.text : undefined), builtin: { id, step: at, timeline, heads } });
+    await loadCheckpoint(store, meta.label, files.filter((f): f is ModelFile => !!f), { backend, text: text ?? (prev ? prev.text : undefined), ownText: meta.text, builtin: { id, step: at, timeline, heads } });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const st = store.getState();
@@ -254,12 +272,12 @@ function summarize(model: LoadedCheckpoint, backend: string, ms: number, tokens:
   let builtin: ModelSummary['builtin'] = null;
   if (b) {
     const at = b.timeline[b.step];
-    const score = (kind: 'previous-token' | 'induction', l: number, h: number) => {
-      const table = kind === 'induction' ? (at?.induction_score ?? b.heads?.scores?.induction) : (at?.prev_token_score ?? b.heads?.scores?.prev_token);
+    const score = (kind: NamedHead['kind'], l: number, h: number) => {
+      const table = kind === 'induction' ? (at?.induction_score ?? b.heads?.scores?.induction) : kind === 'select-and-copy' ? (at?.select_and_copy_score ?? b.heads?.qk_accuracy) : (at?.prev_token_score ?? b.heads?.scores?.prev_token);
       const v = table?.[l]?.[h];
       return typeof v === 'number' ? v : null;
     };
-    const named = (kind: 'previous-token' | 'induction', list: [number, number][] | undefined): NamedHead[] =>
+    const named = (kind: NamedHead['kind'], list: [number, number][] | undefined): NamedHead[] =>
       (list ?? []).filter((x) => Array.isArray(x) && x.length === 2).map(([layer, head]) => ({ kind, layer, head, score: score(kind, layer, head) }));
     builtin = {
       id: b.id,
@@ -268,7 +286,7 @@ function summarize(model: LoadedCheckpoint, backend: string, ms: number, tokens:
       trainingStep: at?.step ?? null,
       lastStep: b.timeline.length ? b.timeline[b.timeline.length - 1].step : null,
       loss: at ? (at.val_loss ?? at.loss ?? at.train_loss ?? null) : null,
-      heads: [...named('previous-token', b.heads?.previous_token), ...named('induction', b.heads?.induction)],
+      heads: [...named('previous-token', b.heads?.previous_token), ...named('induction', b.heads?.induction), ...named('select-and-copy', b.heads?.select_and_copy)],
     };
   }
   const i = model.info;

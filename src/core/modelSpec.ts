@@ -28,7 +28,8 @@ export interface ModelConfig {
 
 /** A head a built-in model's card names, with its score at the checkpoint shown (when the timeline has one). */
 export interface NamedHead {
-  kind: 'previous-token' | 'induction';
+  /** What the card says it does; a select-and-copy head's score is its QK-score accuracy on the card's question set (§11). */
+  kind: 'previous-token' | 'induction' | 'select-and-copy';
   layer: number;
   head: number;
   /** Score at the training step shown (from timeline.json), else the final one (heads.json). */

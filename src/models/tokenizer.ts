@@ -7,6 +7,8 @@ export interface TextTokenizer {
   decode(ids: number[]): string;
   /** One more than the largest id the tokenizer can produce (its vocabulary and added tokens). */
   vocabSize: number;
+  /** The id text outside the vocabulary becomes (a word-level or WordPiece `unk_token`), or null when there is none. */
+  unknownId: number | null;
 }
 
 /** The largest id a `tokenizer.json` can produce, plus one: its model's vocabulary and its added tokens. */
@@ -41,8 +43,11 @@ export function loadTokenizer(json: unknown, config: unknown = {}, vocab?: numbe
   } catch (e) {
     throw new ModelError(file, `could not be read as a ${type} tokenizer (${(e as Error).message.slice(0, 120)})`);
   }
+  const model = j.model as { unk_token?: unknown; vocab?: unknown };
+  const unk = typeof model.unk_token === 'string' && model.vocab && typeof model.vocab === 'object' && !Array.isArray(model.vocab) ? (model.vocab as Record<string, unknown>)[model.unk_token] : undefined;
   return {
     vocabSize: span,
+    unknownId: typeof unk === 'number' ? unk : null,
     encode: (text) => {
       const e = tok.encode(text, { add_special_tokens: false });
       return { ids: e.ids.map(Number), tokens: e.tokens };

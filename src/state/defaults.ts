@@ -35,4 +35,7 @@ export const LIMITS = {
  * addresses (public/models/sotu-llama), layer 2 head 2, its strongest previous-token head
  * (heads.json names it first; a unit test keeps the two in step).
  */
+/** The sentence a checkpoint with a tokenizer reads when no other text is given. */
+export const MODEL_DEFAULT_TEXT = 'When Mary and John went to the store, John gave a drink to Mary.';
+
 export const DEFAULT_LINK = 'v=1&model=sotu-llama&layer=2&head=2';

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { fileFromBytes, loadModel, runModel, type LoadedModel } from '../../src/index';
 import { mulberry32 } from '../../src/core/prng';
+import { LETTERS, formatPrompt, headAccuracy, locateOptions, parseQuestionSet, qkReadout } from '../../src/methods/positional/qkscore';
+import { letterIds, modelAnswer } from '../../src/app/qkScoreRun';
 
 // The built-in models in public/models, trained by committed scripts (scripts/train_*.py) and
 // described by their model cards: they load through the same code as a user's checkpoint, and
@@ -123,4 +125,46 @@ describe('built-in models', () => {
       model.dispose();
     }
   });
+
+  it('mcqa-tiny: scored by the app\'s own Sec. 11 code on its 500 held-out questions, the named select-and-copy head reaches the card\'s accuracy, and every head matches heads.json', async () => {
+    const heads = JSON.parse(readFileSync(join(ROOT, 'mcqa-tiny', 'heads.json'), 'utf8')) as { select_and_copy: [number, number][]; threshold: number; qk_accuracy: number[][]; attn_accuracy: number[][]; model_accuracy: number };
+    const set = parseQuestionSet(readFileSync(join(ROOT, 'mcqa-tiny', 'questions.json'), 'utf8'), 'questions.json');
+    expect(set).toHaveLength(500);
+    const model = await load('mcqa-tiny');
+    try {
+      expect(model.info.config).toMatchObject({ modelType: 'llama', layers: 3, heads: 4, kvHeads: 2 });
+      const readouts = [];
+      let right = 0;
+      const letters = letterIds(model.tokenizer!);
+      const V = model.info.config.vocab;
+      for (const q of set) {
+        const r = await runModel(model, formatPrompt(q), { logits: true });
+        const at = locateOptions(r.tokens);
+        expect(at.exact).toEqual([true, true, true, true]); // "\n" is its own token
+        readouts.push(qkReadout(r.layers.map((l) => l!), at));
+        if (modelAnswer(r.logits!.data.subarray((r.ids.length - 1) * V, r.ids.length * V), letters)!.pick === LETTERS.indexOf(q.answer!)) right++;
+      }
+      const acc = headAccuracy(readouts, set.map((q) => LETTERS.indexOf(q.answer!)));
+      // In layer 0 the four line ends are the same token and, before RoPE, have the same key: the
+      // QK-scores tie exactly and the first option wins (Sec. 11), so those heads score the share
+      // of questions whose answer is A. (PyTorch's batched float32 breaks some of those ties by
+      // rounding noise, so heads.json's layer-0 QK numbers are not compared.)
+      const shareA = set.filter((q) => q.answer === 'A').length / set.length;
+      acc.qk[0].forEach((a) => expect(a).toBeCloseTo(shareA, 10));
+      // Float32 here, PyTorch's float32 there: a near-tie may flip a question or two, no more.
+      acc.qk.slice(1).forEach((row, l) => row.forEach((a, h) => expect(Math.abs(a - heads.qk_accuracy[l + 1][h]), `QK L${l + 1}H${h}`).toBeLessThanOrEqual(0.006)));
+      acc.att.forEach((row, l) => row.forEach((a, h) => expect(Math.abs(a - heads.attn_accuracy[l][h]), `Att L${l}H${h}`).toBeLessThanOrEqual(0.006)));
+      expect(Math.abs(right / set.length - heads.model_accuracy)).toBeLessThanOrEqual(0.006);
+      expect(heads.select_and_copy.length).toBeGreaterThan(0);
+      const flat = acc.qk.flat().sort((a, b) => b - a);
+      for (const [l, h] of heads.select_and_copy) {
+        expect(acc.qk[l][h]).toBeGreaterThanOrEqual(heads.threshold);
+        expect(acc.qk[l][h]).toBe(flat[0]);
+      }
+      // The named head is clearly above the rest: the runner-up is far below the threshold.
+      expect(flat[heads.select_and_copy.length]).toBeLessThan(heads.threshold - 0.3);
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
 });

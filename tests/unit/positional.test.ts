@@ -8,7 +8,7 @@ import { createModel, forward } from '../../src/compute/forward';
 import { ropeDistanceCurve, ropeInvFreq, ropeRotate } from '../../src/core/rope';
 import { referenceAttention } from '../../src/core/referenceAttention';
 import type { Tensor } from '../../src/core/tensor';
-import { McqaError, argmaxFirst, formatPrompt, locateOptions, parseQuestionSet, qkReadout, qkScores } from '../../src/methods/positional/qkscore';
+import { McqaError, argmaxFirst, formatPrompt, locateOptions, parsePrompt, parseQuestionSet, qkReadout, qkScores } from '../../src/methods/positional/qkscore';
 import { qkNorm } from '../../src/methods/positional/qknorm';
 import { applyMergeLock, commutesWithRope, mat, mergeLockWarnings, sampleMergeLock, type Mat } from '../../src/methods/positional/mergelock';
 import { maxAbsDiff } from './goldens';
@@ -78,6 +78,11 @@ describe('QK-score and Attention Score (§11)', () => {
   it('finds p_N and the option line ends on a tokenization, flags a newline merged into a token, and refuses a prompt without options', () => {
     const prompt = formatPrompt({ context: 'Ann likes tea.', question: 'What does Ann like?', options: ['milk', 'tea', 'juice', 'water'] });
     expect(prompt).toBe('Context: Ann likes tea.\nQuestion: What does Ann like?\nOptions:\nA. milk\nB. tea\nC. juice\nD. water\nAnswer:');
+    // The prompt reads back as its question (without the answer, which a prompt does not hold).
+    expect(parsePrompt(prompt)).toEqual({ context: 'Ann likes tea.', question: 'What does Ann like?', options: ['milk', 'tea', 'juice', 'water'] });
+    expect(parsePrompt(formatPrompt({ question: 'Q?', options: ['a', 'b', 'c', 'd'], answer: 'B' }))).toEqual({ question: 'Q?', options: ['a', 'b', 'c', 'd'] });
+    expect(parsePrompt(`${prompt} B`)).toBeNull();
+    expect(parsePrompt('When Mary and John went to the store')).toBeNull();
     const tokens = prompt.split(/(\n| )/).filter(Boolean);
     const at = locateOptions(tokens);
     expect(at.pN).toBe(tokens.length - 1);

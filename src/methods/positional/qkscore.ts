@@ -90,6 +90,17 @@ export function formatPrompt(q: McqaQuestion): string {
   return `${ctx}Question: ${q.question}\nOptions:\n${q.options.map((o, i) => `${LETTERS[i]}. ${o}\n`).join('')}Answer:`;
 }
 
+/**
+ * The question a prompt in the layout of {@link formatPrompt} holds (no right answer: a prompt
+ * does not say it), or null when the text is not such a prompt. `parsePrompt(formatPrompt(q))`
+ * gives back `q` without its answer.
+ */
+export function parsePrompt(text: string): McqaQuestion | null {
+  const m = /^(?:Context: ([^\n]*)\n)?Question: ([^\n]*)\nOptions:\nA\. ([^\n]*)\nB\. ([^\n]*)\nC\. ([^\n]*)\nD\. ([^\n]*)\nAnswer:$/.exec(text);
+  if (!m) return null;
+  return { ...(m[1] ? { context: m[1] } : {}), question: m[2], options: [m[3], m[4], m[5], m[6]] };
+}
+
 /** First index of the largest value. */
 export function argmaxFirst(xs: ArrayLike<number>): number {
   let best = 0;

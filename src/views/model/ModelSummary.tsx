@@ -98,9 +98,9 @@ export function ModelSummary() {
                 >
                   {headLabel(h)}
                 </button>{' '}
-                <span className="small">
+                <span className="small" title={h.kind === 'select-and-copy' ? 'share of the card\'s questions on which this head\'s QK-score picks the right option (Sec. 11)' : undefined}>
                   {h.kind}
-                  {h.score !== null ? ` ${h.score.toFixed(2)}` : ''}
+                  {h.score !== null ? (h.kind === 'select-and-copy' ? ` ${(100 * h.score).toFixed(1)} % right` : ` ${h.score.toFixed(2)}`) : ''}
                 </span>
               </li>
             ))}
