@@ -149,6 +149,32 @@ describe('MergeLock on the loaded model (issue 7, §12.6)', () => {
 });
 
 describe('QK-score readout on the loaded model (issue 7, §11)', () => {
+  it('mcqa-tiny opens on its own question; over its built-in set the best head is the card\'s L2H3 at the card\'s accuracy; clicking it marks the option line ends', async () => {
+    const heads = JSON.parse(readFileSync(join(process.cwd(), 'public/models/mcqa-tiny/heads.json'), 'utf8')) as { select_and_copy: [number, number][]; qk_accuracy: number[][]; model_accuracy: number };
+    const { page, errors } = await openPage(env, '?v=1&model=mcqa-tiny');
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=named-heads]'), null, { timeout: 60_000 });
+    expect(await page.locator('[data-testid=named-heads]').textContent()).toMatch(/select-and-copy 96\.8 % right/);
+    await page.click('[data-testid=qkscore-details] summary');
+    await page.waitForSelector('[data-testid=qk-readout]', { timeout: 60_000 });
+    // The form holds the question the model ran (its own example).
+    expect(await page.locator('[data-testid=qk-question]').inputValue()).toBe('What colour does Vera wear?');
+    expect(await page.locator('[data-testid=qk-option-1]').inputValue()).toBe('brown');
+    await page.click('[data-testid=qk-set-builtin]');
+    await expect.poll(() => page.locator('[data-testid=qk-set-name]').textContent()).toMatch(/500 questions/);
+    await page.click('[data-testid=qk-set-run]');
+    await page.waitForSelector('[data-testid=qk-set-result]', { timeout: 170_000 });
+    const rows = await page.locator('[data-testid=qk-ranking] tbody tr').allTextContents();
+    const [l, h] = heads.select_and_copy[0];
+    expect(rows[0]).toMatch(new RegExp(`^L${l}H${h} ★ select-and-copy candidate${(100 * heads.qk_accuracy[l][h]).toFixed(1)} %`));
+    expect(await page.locator('[data-testid=qk-model-accuracy]').textContent()).toBe(`${(100 * heads.model_accuracy).toFixed(1)} %`);
+    await page.locator('[data-testid=qk-ranking] tbody tr').first().locator('button').click();
+    await page.waitForSelector('[data-testid=heatmap-marks]');
+    await expect.poll(() => page.locator('.heatmap h2').textContent()).toMatch(new RegExp(`^Head ${h}`));
+    await page.screenshot({ path: join(ARTIFACTS, 'qkscore-mcqa-tiny.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a question runs through the model; the bars, the picks map and the model answer equal the library in Node; a question set ranks every head', async () => {
     const { page, errors } = await openPage(env, '');
     await page.waitForFunction(() => !!document.querySelector('[data-testid=model-summary]'), null, { timeout: 60_000 });
