@@ -103,38 +103,29 @@ export function heatmapSvg(fig: HeatmapFigure, opts: SvgOptions = {}): string {
   fig.marks?.keys.forEach((k, m) => k < nk && marked.set(k, m));
   const cols = Array.from({ length: Math.ceil(nk / colStep) }, (_, k) => k * colStep).filter((j) => ![...marked.keys()].some((k) => k !== j && Math.abs(k - j) < colStep));
   for (const k of marked.keys()) if (!cols.includes(k)) cols.push(k);
-  const charW = 6.4;
+  // Label sizes follow the cells; a character is about 0.62 em wide in the sans-serif fonts used.
+  const fs = (cell: number) => r2(Math.min(12, Math.max(8, cell * 0.8)));
+  const rowW = 0.62 * fs(ch);
+  const colW = 0.62 * fs(cw);
   const longest = (list: number[], toks: readonly string[], s: number) => list.reduce((m, i) => Math.max(m, label(toks, i, s).length + (marked.has(i) && toks === fig.keyTokens ? 3 : 0)), 1);
-  const left = Math.ceil(12 + charW * longest(rows, fig.tokens, rowStep));
-  const top = Math.ceil(40 + charW * longest(cols, fig.keyTokens, colStep) * Math.sin(Math.PI / 3));
+  const left = Math.ceil(14 + rowW * longest(rows, fig.tokens, rowStep));
+  const keysH = colW * longest(cols, fig.keyTokens, colStep) * Math.sin(Math.PI / 3);
+  const top = Math.ceil(40 + keysH);
   const legendH = 58;
-  const width = left + size + 24;
+  // Key labels lean right by up to their length × cos 60°.
+  const width = Math.ceil(left + size + Math.max(24, colW * longest(cols, fig.keyTokens, colStep) * 0.5 - (size / nk) * 0.5));
   const height = top + size + legendH;
-  const l = lut(spec.colormap);
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="qk-title qk-desc" font-family='${FONT}'>`);
   out.push(`<title id="qk-title">${xmlEscape(fig.title)}</title>`);
   out.push(`<desc id="qk-desc">${xmlEscape(figureSummary(fig))}</desc>`);
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="10" y="18" font-size="14" font-weight="bold" fill="#111">${xmlEscape(fig.title)}</text>`);
-  out.push(`<text x="10" y="${top - 8 - charW * longest(cols, fig.keyTokens, colStep) * Math.sin(Math.PI / 3)}" font-size="10" fill="#555">key →</text>`);
+  out.push(`<text x="10" y="${r2(top - 8 - keysH)}" font-size="10" fill="#555">key →</text>`);
   out.push(`<text x="4" y="${top - 6}" font-size="10" fill="#555">query ↓</text>`);
   // Cells.
   out.push(`<g transform="translate(${left},${top})" data-role="cells">`);
-  out.push(`<rect width="${size}" height="${size}" fill="${MASK}"/>`);
-  if (n <= limit && nk <= limit) {
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < nk; j++) {
-        if (masked(spec, i, j)) continue;
-        const v = spec.data[spec.offset + i * nk + j];
-        out.push(`<rect x="${r2(j * cw)}" y="${r2(i * ch)}" width="${r2(cw + 0.02)}" height="${r2(ch + 0.02)}" fill="${hex(l, colorIndex(v, spec.scale) * 4)}"><title>${i}→${j}: ${fmt(v)}</title></rect>`);
-      }
-  } else {
-    const maxPx = opts.maxImagePx ?? 1024;
-    const r = rasterize({ data: spec.data, offset: spec.offset, rows: n, cols: nk, outW: Math.min(nk, maxPx), outH: Math.min(n, maxPx), scale: spec.scale, lut: l, causalOffset: spec.causalOffset });
-    const uri = `data:image/png;base64,${base64(encodePng(r.rgba, r.width, r.height))}`;
-    out.push(`<image width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${uri}" xlink:href="${uri}"/>`);
-  }
+  out.push(...cellsMarkup(spec, size, limit, opts.maxImagePx ?? 1024));
   // Marked key columns, the locked cell.
   fig.marks?.keys.forEach((k, m) => {
     if (k >= nk) return;
@@ -148,7 +139,6 @@ export function heatmapSvg(fig: HeatmapFigure, opts: SvgOptions = {}): string {
   out.push(`<rect width="${size}" height="${size}" fill="none" stroke="#999" stroke-width="0.5"/>`);
   out.push('</g>');
   // Axes.
-  const fs = (cell: number) => r2(Math.min(12, Math.max(8, cell * 0.8)));
   out.push(`<g transform="translate(${left - 4},${top})" font-size="${fs(ch)}" text-anchor="end" fill="#222" data-role="query-labels">`);
   for (const i of rows) out.push(`<text y="${r2((i + 0.5) * ch)}" dy="0.32em">${xmlEscape(label(fig.tokens, i, rowStep))}</text>`);
   out.push('</g>');
@@ -166,6 +156,62 @@ export function heatmapSvg(fig: HeatmapFigure, opts: SvgOptions = {}): string {
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The cells of a map in a `size` × `size` square: vector rectangles up to `limit` tokens per side, else one embedded PNG. */
+function cellsMarkup(spec: FigureMap, size: number, limit: number, maxPx: number): string[] {
+  const n = spec.rows;
+  const nk = spec.cols;
+  const cw = size / nk;
+  const ch = size / n;
+  const l = lut(spec.colormap);
+  const out = [`<rect width="${size}" height="${size}" fill="${MASK}"/>`];
+  if (n <= limit && nk <= limit) {
+    // Each cell overlaps its right and lower neighbour by half a pixel (and edges are crisp where
+    // the renderer honours it): anti-aliased neighbours would otherwise show hairline seams.
+    out.push('<g shape-rendering="crispEdges">');
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < nk; j++) {
+        if (masked(spec, i, j)) continue;
+        const v = spec.data[spec.offset + i * nk + j];
+        out.push(`<rect x="${r2(j * cw)}" y="${r2(i * ch)}" width="${r2(cw + 0.5)}" height="${r2(ch + 0.5)}" fill="${hex(l, colorIndex(v, spec.scale) * 4)}"><title>${i}→${j}: ${fmt(v)}</title></rect>`);
+      }
+    out.push('</g>');
+  } else {
+    const r = rasterize({ data: spec.data, offset: spec.offset, rows: n, cols: nk, outW: Math.min(nk, maxPx), outH: Math.min(n, maxPx), scale: spec.scale, lut: l, causalOffset: spec.causalOffset });
+    const uri = `data:image/png;base64,${base64(encodePng(r.rgba, r.width, r.height))}`;
+    out.push(`<image width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${uri}" xlink:href="${uri}"/>`);
+  }
+  return out;
+}
+
+/**
+ * Every head of one layer as small multiples (the head grid as a figure): one square per head,
+ * each coloured on its own scale, titled with its head (and KV head when they differ).
+ */
+export function headGridSvg(title: string, maps: readonly FigureMap[], opts: { panel?: number; columns?: number; cellLimit?: number; kvOf?: (h: number) => number; note?: string } = {}): string {
+  const panel = opts.panel ?? 150;
+  const columns = Math.max(1, Math.min(opts.columns ?? 4, maps.length));
+  const rowsN = Math.ceil(maps.length / columns);
+  const gap = 26;
+  const width = columns * (panel + 14) + 20;
+  const height = 34 + rowsN * (panel + gap) + 28;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${xmlEscape(`${title}: ${maps.length} heads`)}" font-family='${FONT}'>`);
+  out.push(`<title>${xmlEscape(title)}</title>`);
+  out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
+  out.push(`<text x="10" y="18" font-size="14" font-weight="bold" fill="#111">${xmlEscape(title)}</text>`);
+  maps.forEach((m, h) => {
+    const x = 10 + (h % columns) * (panel + 14);
+    const y = 34 + Math.floor(h / columns) * (panel + gap);
+    out.push(`<text x="${x}" y="${y + 12}" font-size="11" fill="#222">head ${h}${opts.kvOf ? ` · KV ${opts.kvOf(h)}` : ''}</text>`);
+    out.push(`<g transform="translate(${x},${y + 18})" data-role="head-${h}">`);
+    out.push(...cellsMarkup(m, panel, opts.cellLimit ?? 48, 512));
+    out.push(`<rect width="${panel}" height="${panel}" fill="none" stroke="#999" stroke-width="0.5"/></g>`);
+  });
+  out.push(`<text x="10" y="${height - 10}" font-size="10" fill="#333">${xmlEscape(opts.note ?? `${maps[0]?.label ?? ''}; each head on its own scale`)}</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
 
 function legend(colormap: ColorMapName, scale: ValueScale, label: string, x0: number, y0: number, width: number): string {
   const l = lut(colormap);

@@ -211,7 +211,7 @@ export function compareSpec(r: ViewResult, h: number, mode: MapMode, seq: Sequen
  * cells saturate); log-weights over decades
  * from 10^−(⌈log10 N⌉+2) to 1; scores on a diverging map centred on zero.
  */
-export function mapSpec(r: ViewResult, h: number, mode: MapMode, seq: SequentialMap, range: 'head' | 'all' = 'head'): MapSpec {
+export function mapSpec(r: Pick<ViewResult, 'N' | 'Nk' | 'H' | 'causal' | 'weights' | 'scores'>, h: number, mode: MapMode, seq: SequentialMap, range: 'head' | 'all' = 'head'): MapSpec {
   const n2 = r.N * r.Nk;
   const causalOffset = r.causal ? r.Nk - r.N : null;
   if (mode === 'scores' && r.scores) {
