@@ -45,7 +45,7 @@ function counted(name, cmd, args) {
   else failed += 1;
 }
 
-counted('lint', 'npx', ['eslint', 'src', 'tests', 'scripts', 'stories', '.storybook']);
+counted('lint', 'npx', ['eslint', 'src', 'tests', 'scripts', 'stories', '.storybook', 'bin', 'vite.cli.config.ts']);
 counted('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 vitest('unit');
 pythonTests();
