@@ -1,3 +1,4 @@
+import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
 import { PATTERNS, type Pattern } from '../core/synthetic';
 import { SEQUENTIAL_MAPS, type SequentialMap } from '../core/colormapNames';
 import { BACKENDS, type BackendChoice } from '../core/backendNames';
@@ -26,8 +27,53 @@ export interface Shareable {
   locked: Cell | null;
 }
 
-/** Encodes the shareable state as a readable query string (without the leading `?`). */
-export function encodeState({ inputs, locked }: Shareable): string {
+/** Base64url (RFC 4648 §5, no padding) of bytes, and back. */
+function toBase64url(b: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < b.length; i++) bin += String.fromCharCode(b[i]);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+function fromBase64url(s: string): Uint8Array {
+  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/** A text as `tz`: raw DEFLATE of its UTF-8, base64url (what a short link carries for a long text). */
+export function compressText(text: string): string {
+  return toBase64url(deflateSync(strToU8(text), { level: 9 }));
+}
+
+/** The text of a `tz` value; throws when it is not one. */
+export function decompressText(tz: string): string {
+  if (!/^[A-Za-z0-9_-]*$/.test(tz)) throw new Error('not base64url');
+  return strFromU8(inflateSync(fromBase64url(tz)));
+}
+
+/**
+ * Encodes the shareable state as a readable query string (without the leading `?`). `short`
+ * leaves out every value equal to the default and compresses a long text (`tz`), for links to
+ * paste; both forms open the same figure.
+ */
+export function encodeState({ inputs, locked }: Shareable, opts: { short?: boolean } = {}): string {
+  const full = encodeFull({ inputs, locked });
+  if (!opts.short) return full;
+  const base = new URLSearchParams(encodeFull({ inputs: DEFAULT_INPUTS, locked: null }));
+  const p = new URLSearchParams();
+  for (const [k, val] of new URLSearchParams(full)) {
+    if (k !== 'v' && base.get(k) === val && !(k === 'head' && (inputs.source.kind === 'imported'))) continue;
+    if (k === 'text' && val.length > 120) {
+      const tz = compressText(val);
+      if (tz.length < encodeURIComponent(val).length) {
+        p.set('tz', tz);
+        continue;
+      }
+    }
+    p.set(k, val);
+  }
+  return p.toString();
+}
+
+function encodeFull({ inputs, locked }: Shareable): string {
   const { source: s, compute: c, view: v } = inputs;
   const p = new URLSearchParams();
   p.set('v', String(URL_VERSION));
@@ -199,6 +245,14 @@ export function decodeState(search: string, base: Inputs = DEFAULT_INPUTS): Shar
     msgs.push(`link: version ${ver.slice(0, 10)} is not supported (this app reads version ${URL_VERSION}); the values it shares were read as version ${URL_VERSION}`);
   }
   let text = p.get('text') ?? base.source.text;
+  const tz = p.get('tz');
+  if (tz !== null && p.get('text') === null) {
+    try {
+      text = decompressText(tz);
+    } catch {
+      msgs.push(`link: tz="${tz.slice(0, 20)}…" is not a compressed text; showing the default text`);
+    }
+  }
   if (text.length > LIMITS.maxTextChars) {
     msgs.push(`link: the text has ${text.length} characters; cut to the first ${LIMITS.maxTextChars}`);
     text = text.slice(0, LIMITS.maxTextChars);

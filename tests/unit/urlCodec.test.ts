@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeState, encodeState, largestDivisorAtMost, URL_VERSION, type Shareable } from '../../src/state/urlCodec';
+import { compressText, decodeState, decompressText, encodeState, largestDivisorAtMost, URL_VERSION, type Shareable } from '../../src/state/urlCodec';
 import { DEFAULT_INPUTS, LIMITS } from '../../src/state/defaults';
 import { PATTERNS } from '../../src/core/synthetic';
 import { SEQUENTIAL_MAPS } from '../../src/core/colormap';
@@ -518,5 +518,38 @@ describe('decodeState: fuzzing', () => {
     const badParam = decodeState(`v=1&method=gqa&mp.${'x'.repeat(30)}=1&mp.groups=${'9'.repeat(50)}`);
     expect(badParam.inputs.method).toEqual({ id: 'gqa', params: {} });
     expect(badParam.messages.length).toBe(2);
+  });
+});
+
+describe('short links (issue 8: permalinks to paste)', () => {
+  it('leave out every default, compress a long text, and open the same state as the full link', () => {
+    const long = 'The Congress shall have power to lay and collect taxes, duties, imposts and excises, to pay the debts and provide for the common defence and general welfare of the United States; but all duties, imposts and excises shall be uniform throughout the United States. <b>&</b> “café”';
+    const states: Shareable[] = [
+      { inputs: DEFAULT_INPUTS, locked: null },
+      { inputs: { ...DEFAULT_INPUTS, view: { ...DEFAULT_INPUTS.view, head: 3 } }, locked: { q: 20, k: 14 } },
+      { inputs: { ...DEFAULT_INPUTS, source: { ...DEFAULT_INPUTS.source, text: long, heads: 12, kvHeads: 4 }, method: { id: 'moba', params: { block: 4, topk: 2 } } }, locked: { q: 5, k: null } },
+      { inputs: { ...DEFAULT_INPUTS, source: { ...DEFAULT_INPUTS.source, kind: 'imported', model: { id: 'mcqa-tiny', step: 3 }, layer: 2 }, view: { ...DEFAULT_INPUTS.view, head: 3 } }, locked: null },
+    ];
+    for (const st of states) {
+      const short = encodeState(st, { short: true });
+      const full = encodeState(st);
+      expect(short.length).toBeLessThan(full.length);
+      expect(decodeState(short)).toEqual(decodeState(full));
+      expect(decodeState(short).messages).toEqual([]);
+    }
+    expect(encodeState(states[0], { short: true })).toBe('v=1');
+    expect(encodeState(states[1], { short: true })).toBe('v=1&head=3&lock=20%2C14');
+    const withText = encodeState(states[2], { short: true });
+    expect(withText).toMatch(/(^|&)tz=[A-Za-z0-9_-]+/);
+    expect(withText).not.toMatch(/(^|&)text=/);
+    expect(withText.length).toBeLessThan(encodeURIComponent(long).length);
+    expect(decompressText(compressText(long))).toBe(long);
+  });
+
+  it('a damaged compressed text falls back to the default text and says so', () => {
+    const d = decodeState('v=1&tz=not!base64');
+    expect(d.inputs.source.text).toBe(DEFAULT_INPUTS.source.text);
+    expect(d.messages[0]).toMatch(/tz=.*is not a compressed text/);
+    expect(decodeState('v=1&tz=AAAA').messages[0]).toMatch(/is not a compressed text/);
   });
 });
