@@ -6,6 +6,8 @@ import { methodActive, methodName } from '../state/result';
 import { figureSummary, heatmapSvg, type HeatmapFigure } from '../io/figure';
 import { figureHtml } from '../io/figureHtml';
 import { fmtBytes } from '../views/shared/PairBar';
+import { inputsOf } from '../state/store';
+import { encodeState } from '../state/urlCodec';
 
 /** Renders an SVG document to PNG bytes at `scale` × its size (the browser rasterises it). */
 export async function svgToPng(svg: string, scale: number): Promise<Blob> {
@@ -56,6 +58,9 @@ export function FigureExport() {
     return l ? `${s.imported!.name} · ${l.label}` : s.source.kind === 'video' ? 'synthetic video' : 'synthetic example';
   });
   const [note, setNote] = useState<string | null>(null);
+  // A dropped file cannot travel in a link (its bytes are only on this machine): the link then names what can.
+  const shareable = useQk((s) => !(s.source.kind === 'imported' && !s.source.url && !s.source.model));
+  const short = useQk((s) => encodeState({ inputs: inputsOf(s), locked: s.selection.locked }, { short: true }));
   const fig = useMemo<HeatmapFigure | null>(() => {
     if (!result) return null;
     const h = Math.min(head, result.H - 1);
@@ -98,6 +103,35 @@ export function FigureExport() {
         </button>
         {note ? <span data-testid="figure-note">{note}</span> : null}
       </div>
+      <details className="share" data-testid="share">
+        <summary>Link and embed code</summary>
+        {shareable ? null : <p className="small">This view shows a file opened from this computer: a link cannot carry it, so the link and the embed show the rest of the state on the default source.</p>}
+        <ShareField label="Permalink (opens this exact figure)" value={`${location.origin}${location.pathname}?${short}`} testId="share-link" />
+        <ShareField label="Embed this heatmap in a page (an iframe sized by its width and height)" value={`<iframe src="${location.origin}${location.pathname}?embed=heatmap&${short}" width="640" height="640" style="border:0" title="${fig.title.replace(/"/g, '&quot;')}" loading="lazy"></iframe>`} testId="share-embed" rows={3} />
+        <p className="small muted">Other views: embed=grid (all heads), tokens, stats, layers. The embed fits its frame and shows no scroll bars.</p>
+      </details>
     </div>
+  );
+}
+
+/** A read-only field with a copy button. */
+function ShareField({ label, value, testId, rows = 1 }: { label: string; value: string; testId: string; rows?: number }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <label className="share-field small">
+      {label}
+      <textarea readOnly rows={rows} value={value} data-testid={testId} onFocus={(e) => e.currentTarget.select()} />
+      <button
+        onClick={(e) => {
+          e.preventDefault();
+          void navigator.clipboard?.writeText(value).then(
+            () => setCopied(true),
+            () => setCopied(false),
+          );
+        }}
+      >
+        {copied ? 'copied' : 'copy'}
+      </button>
+    </label>
   );
 }

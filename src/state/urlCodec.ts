@@ -5,8 +5,8 @@ import { BACKENDS, type BackendChoice } from '../core/backendNames';
 import { DEFAULT_INPUTS, LIMITS } from './defaults';
 import type { Cell, Compare, Inputs, MapMode } from './types';
 
-/** Page parameters that are test hooks, not shared state. */
-const TEST_HOOKS = ['fail', 'worker'];
+/** Page parameters that are not shared state: test hooks, and how the page shows it (embed, presentation). */
+const TEST_HOOKS = ['fail', 'worker', 'embed', 'present'];
 
 /** True when a query string shares nothing (empty, or test hooks only): the page then opens its default example. */
 export function isBlankLink(search: string): boolean {

@@ -21,9 +21,10 @@ const TOP = 78;
 /**
  * The selected head's attention map: canvas cells (max-pooled when cells outnumber pixels),
  * token axes, wheel/drag zoom and pan, a crosshair overlay and a tooltip with exact values.
- * Hover redraws the overlay canvas only; React re-renders on zoom, not on hover.
+ * Hover redraws the overlay canvas only; React re-renders on zoom, not on hover. `compact`
+ * (embeds, presentation) leaves out the mode and zoom controls; wheel and drag still zoom.
  */
-export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
+export function Heatmap({ maxSize = 620, compact = false }: { maxSize?: number; compact?: boolean }) {
   const store = useQkStore();
   const result = useQk((s) => s.derived.result);
   const head = useQk((s) => s.view.head);
@@ -187,7 +188,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
           {result && (result.Hkv !== result.H || methodActive(result)) ? <small> · KV head {kvShown(result, Math.min(head, result.H - 1), compare)}</small> : null}
           {methodActive(result) ? <small> · {compare === 'diff' ? 'difference' : compare === 'reference' ? 'reference' : methodName(result.method)}</small> : null}
         </h2>
-        {methodActive(result) || sparseActive(result) ? (
+        {!compact && (methodActive(result) || sparseActive(result)) ? (
           <Segmented
             label="compare with the reference"
             value={compare}
@@ -199,6 +200,7 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
             onChange={(c) => setView({ compare: c })}
           />
         ) : null}
+        {compact ? null : (
         <Segmented
           label="map shows"
           value={mode}
@@ -209,12 +211,15 @@ export function Heatmap({ maxSize = 620 }: { maxSize?: number }) {
           ]}
           onChange={(m) => setView({ mode: m })}
         />
+        )}
+        {compact ? null : (
         <div className="zoom-buttons">
           <button onClick={() => zoom.zoomBy(2)} aria-label="zoom in">+</button>
           <button onClick={() => zoom.zoomBy(0.5)} aria-label="zoom out">−</button>
           <button onClick={() => zoom.reset()} aria-label="reset zoom">1:1</button>
           <span className="muted">{t.k > 1.001 ? `${t.k.toFixed(1)}×` : 'wheel to zoom, drag to pan'}</span>
         </div>
+        )}
       </header>
       <div className="heatmap-body" ref={wrap}>
         <div className="heatmap-stage" style={{ width: LEFT + size, height: TOP + size }}>
