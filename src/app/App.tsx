@@ -1,3 +1,4 @@
+import { useCallback, useState } from 'react';
 import { QkProvider } from '../state/react';
 import type { QkStore } from '../state/store';
 import { Controls } from './Controls';
@@ -7,12 +8,31 @@ import { Messages } from './Messages';
 import { useKeyboard } from './useKeyboard';
 import { LayoutDialog } from './LayoutDialog';
 import { DropZone } from './DropZone';
+import { KeyHelp } from './KeyHelp';
+import { Presentation } from './Presentation';
 
 /** The QK Scope page: source controls, status, and the linked views. */
-export function App({ store }: { store: QkStore }) {
-  useKeyboard(store);
+export function App({ store, present = false }: { store: QkStore; present?: boolean }) {
+  const [presenting, setPresenting] = useState(present);
+  const [help, setHelp] = useState(false);
+  const toggleHelp = useCallback(() => setHelp((x) => !x), []);
+  const togglePresent = useCallback(() => setPresenting((x) => !x), []);
+  useKeyboard(store, { onHelp: toggleHelp, onPresent: togglePresent });
   return (
     <QkProvider store={store}>
+      {help ? <KeyHelp onClose={() => setHelp(false)} /> : null}
+      {presenting ? (
+        <Presentation onLeave={() => setPresenting(false)} onHelp={() => setHelp(true)} />
+      ) : (
+        <AppBody store={store} onPresent={() => setPresenting(true)} onHelp={() => setHelp(true)} />
+      )}
+    </QkProvider>
+  );
+}
+
+function AppBody({ store, onPresent, onHelp }: { store: QkStore; onPresent: () => void; onHelp: () => void }) {
+  return (
+    <>
       <DropZone store={store} />
       <LayoutDialog />
       <div className="app">
@@ -21,6 +41,14 @@ export function App({ store }: { store: QkStore }) {
             QK Scope <span className="muted">attention microscope</span>
           </h1>
           <StatusBar />
+          <span className="topbar-buttons">
+            <button onClick={onPresent} data-testid="present" title="large type and high contrast for a room (p)">
+              Present
+            </button>
+            <button onClick={onHelp} data-testid="keys" title="the keyboard keys (?)">
+              Keys
+            </button>
+          </span>
         </header>
         <Messages />
         <div className="layout">
@@ -28,6 +56,6 @@ export function App({ store }: { store: QkStore }) {
           <LinkedViews />
         </div>
       </div>
-    </QkProvider>
+    </>
   );
 }

@@ -72,7 +72,7 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
           </ErrorBoundary>
         </details>
       ) : null}
-      <p className="muted small keys">Hover a token or cell to link the views · click to lock · Esc to clear · arrow keys move the locked cell · [ ] change head · {'{ }'} change layer</p>
+      <p className="muted small keys">Hover a token or cell to link the views · click to lock · Esc to clear · arrow keys move the locked cell · [ ] change head · {'{ }'} change layer · p presents · ? lists every key</p>
     </main>
   );
 }

@@ -18,7 +18,9 @@ export function mount(root: HTMLElement, client: ComputeClient, decoded: ReturnT
   if (embed !== null && view !== embed) store.getState().addNotices([`link: embed="${embed.slice(0, 30)}" is not one of ${EMBED_VIEWS.join(', ')}; showing the heatmap`]);
   startController(store, client, { syncUrl: view === null });
   setModelClient(client);
-  createRoot(root).render(view ? <Embed store={store} view={view} /> : <App store={store} />);
+  // ?present=1 opens in presentation mode (a lecturer's bookmark); p toggles it.
+  const present = new URLSearchParams(location.search).get('present') === '1';
+  createRoot(root).render(view ? <Embed store={store} view={view} /> : <App store={store} present={present} />);
   // A link with ?src= reopens its file (same-origin only); the default example shows meanwhile.
   const model = decoded.inputs.source.model;
   if (model) void openBuiltin(store, model.id, model.step);

@@ -54,6 +54,16 @@ export function Heatmap({ maxSize = 620, compact = false }: { maxSize?: number; 
   const zoom = useZoom(overlay, size, size, Math.max(1, (Math.max(n, nk) * 24) / size), setT);
   // A new matrix size starts zoomed out.
   useEffect(() => zoom.reset(), [n, nk, size]); // eslint-disable-line react-hooks/exhaustive-deps
+  // The page's + − 0 keys (a window event, so the view needs no import from the app).
+  useEffect(() => {
+    const on = (e: Event) => {
+      const f = (e as CustomEvent<number>).detail;
+      if (f === 0) zoom.reset();
+      else zoom.zoomBy(f);
+    };
+    window.addEventListener('qk-zoom', on);
+    return () => window.removeEventListener('qk-zoom', on);
+  }, [zoom]);
 
   // Static layer: redrawn when the data, the mode or the zoom changes — never on hover.
   useLayoutEffect(() => {

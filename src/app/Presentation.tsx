@@ -1,0 +1,89 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useQk } from '../state/react';
+import { importedLayer, marksFor } from '../state/store';
+import { compareSpec } from '../views/shared/mapSpec';
+import { methodActive, methodName } from '../state/result';
+import { figureSummary } from '../io/figure';
+import { Heatmap } from '../views/heatmap/Heatmap';
+import { TokenStrip } from '../views/tokenStrip/TokenStrip';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
+import { Messages } from './Messages';
+
+function useViewport(): { w: number; h: number } {
+  const [v, setV] = useState({ w: window.innerWidth, h: window.innerHeight });
+  useEffect(() => {
+    const on = () => setV({ w: window.innerWidth, h: window.innerHeight });
+    window.addEventListener('resize', on);
+    return () => window.removeEventListener('resize', on);
+  }, []);
+  return v;
+}
+
+/** What is on screen, in words large enough for the back row: source, layer, head, method. */
+function Caption() {
+  const r = useQk((s) => s.derived.result);
+  const head = useQk((s) => s.view.head);
+  const where = useQk((s) => {
+    const l = importedLayer(s);
+    return l ? `${s.imported!.name} · ${l.label}` : s.source.kind === 'video' ? 'synthetic video' : 'synthetic example';
+  });
+  const mode = useQk((s) => s.view.mode);
+  const cmap = useQk((s) => s.view.colormap);
+  const compare = useQk((s) => s.view.compare);
+  const locked = useQk((s) => s.selection.locked);
+  const marks = useQk((s) => marksFor(s.selection, s.derived.result?.tokens));
+  if (!r) return null;
+  const h = Math.min(head, r.H - 1);
+  const summary = figureSummary({ title: `Head ${h}`, spec: compareSpec(r, h, mode, cmap, 'head', compare), tokens: r.tokens, keyTokens: r.keyTokens, locked, marks });
+  return (
+    <div className="present-caption">
+      <div className="present-title" data-testid="present-title">
+        {where} · head {h} of {r.H}
+        {methodActive(r) ? ` · ${methodName(r.method)}` : ''}
+      </div>
+      <p className="present-summary" aria-live="polite" data-testid="present-summary">
+        {summary.replace(/^Head \d+: /, '')}
+      </p>
+    </div>
+  );
+}
+
+/**
+ * Presentation mode (issue 8): the tokens and the heatmap alone, large type and high contrast,
+ * driven from the keyboard (the key list: ?). `p` or Esc-then-`p` leaves it.
+ */
+export function Presentation({ onLeave, onHelp }: { onLeave: () => void; onHelp: () => void }) {
+  const { w, h } = useViewport();
+  useEffect(() => {
+    document.documentElement.classList.add('present-mode');
+    return () => document.documentElement.classList.remove('present-mode');
+  }, []);
+  // The map takes the height left below the caption and the tokens (measured: their height
+  // depends on the text), less its title and key labels (about 125 px) and legend (about 70 px).
+  const mapTop = useRef<HTMLDivElement>(null);
+  const [top, setTop] = useState(300);
+  const tokens = useQk((st) => st.derived.result?.tokens);
+  useLayoutEffect(() => {
+    const y = mapTop.current?.getBoundingClientRect().top;
+    if (y !== undefined) setTop(y + window.scrollY);
+  }, [w, h, tokens]);
+  return (
+    <div className="present" data-testid="presentation">
+      <Caption />
+      <Messages />
+      <ErrorBoundary name="tokens">
+        <TokenStrip />
+      </ErrorBoundary>
+      <div ref={mapTop} />
+      <ErrorBoundary name="heatmap">
+        <Heatmap compact maxSize={Math.max(200, Math.min(w - 260, h - top - 200))} />
+      </ErrorBoundary>
+      <div className="present-bar">
+        <button onClick={onHelp}>keys (?)</button>
+        <button onClick={onLeave} data-testid="present-leave">
+          leave presentation (p)
+        </button>
+      </div>
+    </div>
+  );
+}
