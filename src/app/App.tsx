@@ -17,12 +17,21 @@ export function App({ store, present = false }: { store: QkStore; present?: bool
   const [help, setHelp] = useState(false);
   const toggleHelp = useCallback(() => setHelp((x) => !x), []);
   const togglePresent = useCallback(() => setPresenting((x) => !x), []);
-  useKeyboard(store, { onHelp: toggleHelp, onPresent: togglePresent });
+  const [steps, setSteps] = useState(false);
+  const toggleSteps = useCallback(() => {
+    // On the page, s opens or closes the steps' panel; in presentation mode (no panel) the steps replace the map.
+    const d = document.querySelector<HTMLDetailsElement>('[data-testid=steps-details]');
+    if (d) {
+      d.open = !d.open;
+      if (d.open) d.scrollIntoView({ block: 'nearest' });
+    } else setSteps((x) => !x);
+  }, []);
+  useKeyboard(store, { onHelp: toggleHelp, onPresent: togglePresent, onSteps: toggleSteps });
   return (
     <QkProvider store={store}>
       {help ? <KeyHelp onClose={() => setHelp(false)} /> : null}
       {presenting ? (
-        <Presentation onLeave={() => setPresenting(false)} onHelp={() => setHelp(true)} />
+        <Presentation onLeave={() => setPresenting(false)} onHelp={() => setHelp(true)} steps={steps} onSteps={toggleSteps} />
       ) : (
         <AppBody store={store} onPresent={() => setPresenting(true)} onHelp={() => setHelp(true)} />
       )}

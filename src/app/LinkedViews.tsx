@@ -9,6 +9,7 @@ import { SparsePanel } from '../views/sparse/SparsePanel';
 import { LayerGrid } from '../views/layerGrid/LayerGrid';
 import { ModelSummary } from '../views/model/ModelSummary';
 import { RopeExplorer } from '../views/positional/RopeExplorer';
+import { StepThrough } from '../views/stepThrough/StepThrough';
 import { MergeLockPanel } from './MergeLockPanel';
 import { QkScorePanel } from './QkScorePanel';
 import { FigureExport } from './FigureExport';
@@ -50,6 +51,12 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
       <ErrorBoundary name="grouped heads">
         <GroupingPanel />
       </ErrorBoundary>
+      <details className="view-more" data-testid="steps-details">
+        <summary>Step through the computation of this head (QKᵀ, scale, mask, softmax, × V) with its numbers</summary>
+        <ErrorBoundary name="step-through">
+          <StepThrough />
+        </ErrorBoundary>
+      </details>
       <details className="view-more" data-testid="rope-details">
         <summary>Show the RoPE explorer (how rotary positions turn queries and keys)</summary>
         <ErrorBoundary name="RoPE explorer">

@@ -8,6 +8,7 @@ import { Heatmap } from '../views/heatmap/Heatmap';
 import { TokenStrip } from '../views/tokenStrip/TokenStrip';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { Messages } from './Messages';
+import { StepThrough } from '../views/stepThrough/StepThrough';
 
 function useViewport(): { w: number; h: number } {
   const [v, setV] = useState({ w: window.innerWidth, h: window.innerHeight });
@@ -52,7 +53,7 @@ function Caption() {
  * Presentation mode (issue 8): the tokens and the heatmap alone, large type and high contrast,
  * driven from the keyboard (the key list: ?). `p` or Esc-then-`p` leaves it.
  */
-export function Presentation({ onLeave, onHelp }: { onLeave: () => void; onHelp: () => void }) {
+export function Presentation({ onLeave, onHelp, steps = false, onSteps }: { onLeave: () => void; onHelp: () => void; steps?: boolean; onSteps?: () => void }) {
   const { w, h } = useViewport();
   useEffect(() => {
     document.documentElement.classList.add('present-mode');
@@ -75,10 +76,19 @@ export function Presentation({ onLeave, onHelp }: { onLeave: () => void; onHelp:
         <TokenStrip />
       </ErrorBoundary>
       <div ref={mapTop} />
-      <ErrorBoundary name="heatmap">
-        <Heatmap compact maxSize={Math.max(200, Math.min(w - 260, h - top - 200))} />
-      </ErrorBoundary>
+      {steps ? (
+        <ErrorBoundary name="step-through">
+          <StepThrough large />
+        </ErrorBoundary>
+      ) : (
+        <ErrorBoundary name="heatmap">
+          <Heatmap compact maxSize={Math.max(200, Math.min(w - 260, h - top - 200))} />
+        </ErrorBoundary>
+      )}
       <div className="present-bar">
+        <button onClick={onSteps} data-testid="present-steps">
+          {steps ? 'the map (s)' : 'step-through (s)'}
+        </button>
         <button onClick={onHelp}>keys (?)</button>
         <button onClick={onLeave} data-testid="present-leave">
           leave presentation (p)

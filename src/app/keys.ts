@@ -6,6 +6,7 @@ export const KEYS: { keys: string[]; what: string }[] = [
   { keys: ['?'], what: 'show or hide this list of keys' },
   { keys: ['p'], what: 'presentation mode on or off (large type, high contrast, the map alone)' },
   { keys: ['f'], what: 'full screen on or off' },
+  { keys: ['s'], what: 'the step-through of this head\'s computation (QKᵀ, scale, mask, softmax, × V) on or off' },
   { keys: ['[', ']'], what: 'previous / next head' },
   { keys: ['{', '}'], what: 'previous / next layer (a model or a dump)' },
   { keys: ['←', '→', '↑', '↓'], what: 'move the locked cell (key ← →, query ↑ ↓)' },

@@ -8,6 +8,8 @@ export interface PageKeys {
   onHelp?: () => void;
   /** `p`: toggles presentation mode. */
   onPresent?: () => void;
+  /** `s`: toggles the step-through. */
+  onSteps?: () => void;
 }
 
 /**
@@ -46,6 +48,9 @@ export function useKeyboard(store: QkStore, page: PageKeys = {}): void {
         case 'p':
           page.onPresent?.();
           return;
+        case 's':
+          page.onSteps?.();
+          return;
         case 'f':
           if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
           else void document.documentElement.requestFullscreen?.().catch(() => undefined);
@@ -79,5 +84,5 @@ export function useKeyboard(store: QkStore, page: PageKeys = {}): void {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [store, page.onHelp, page.onPresent]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [store, page.onHelp, page.onPresent, page.onSteps]); // eslint-disable-line react-hooks/exhaustive-deps
 }
