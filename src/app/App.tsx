@@ -10,10 +10,12 @@ import { LayoutDialog } from './LayoutDialog';
 import { DropZone } from './DropZone';
 import { KeyHelp } from './KeyHelp';
 import { Presentation } from './Presentation';
+import { LessonMenu, LessonPlayer } from './LessonPlayer';
 
 /** The QK Scope page: source controls, status, and the linked views. */
-export function App({ store, present = false }: { store: QkStore; present?: boolean }) {
+export function App({ store, present = false, lesson: initialLesson = null }: { store: QkStore; present?: boolean; lesson?: { id: string; step: number } | null }) {
   const [presenting, setPresenting] = useState(present);
+  const [lesson, setLesson] = useState(initialLesson);
   const [help, setHelp] = useState(false);
   const toggleHelp = useCallback(() => setHelp((x) => !x), []);
   const togglePresent = useCallback(() => setPresenting((x) => !x), []);
@@ -30,16 +32,17 @@ export function App({ store, present = false }: { store: QkStore; present?: bool
   return (
     <QkProvider store={store}>
       {help ? <KeyHelp onClose={() => setHelp(false)} /> : null}
+      {lesson ? <LessonPlayer key={lesson.id} store={store} id={lesson.id} start={lesson.step} onClose={() => setLesson(null)} large={presenting} /> : null}
       {presenting ? (
         <Presentation onLeave={() => setPresenting(false)} onHelp={() => setHelp(true)} steps={steps} onSteps={toggleSteps} />
       ) : (
-        <AppBody store={store} onPresent={() => setPresenting(true)} onHelp={() => setHelp(true)} />
+        <AppBody store={store} onPresent={() => setPresenting(true)} onHelp={() => setHelp(true)} onLesson={(id) => setLesson({ id, step: 0 })} />
       )}
     </QkProvider>
   );
 }
 
-function AppBody({ store, onPresent, onHelp }: { store: QkStore; onPresent: () => void; onHelp: () => void }) {
+function AppBody({ store, onPresent, onHelp, onLesson }: { store: QkStore; onPresent: () => void; onHelp: () => void; onLesson: (id: string) => void }) {
   return (
     <>
       <DropZone store={store} />
@@ -51,6 +54,7 @@ function AppBody({ store, onPresent, onHelp }: { store: QkStore; onPresent: () =
           </h1>
           <StatusBar />
           <span className="topbar-buttons">
+            <LessonMenu onStart={onLesson} />
             <button onClick={onPresent} data-testid="present" title="large type and high contrast for a room (p)">
               Present
             </button>

@@ -372,7 +372,8 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
           const q = encodeState({ inputs: inputsOf(st), locked: st.selection.locked });
           // Test hooks stay in the address bar but are not part of the shared state.
           const cur = new URLSearchParams(location.search);
-          const hooks = ['fail', 'worker'].filter((h) => cur.has(h)).map((h) => `&${h}=${encodeURIComponent(cur.get(h)!)}`);
+          // So do how the page shows it: a lesson and its step, presentation mode.
+          const hooks = ['fail', 'worker', 'present', 'lesson', 'lstep'].filter((h) => cur.has(h)).map((h) => `&${h}=${encodeURIComponent(cur.get(h)!)}`);
           history.replaceState(null, '', `?${q}${hooks.join('')}`);
         }, 250);
       })

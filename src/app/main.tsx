@@ -8,7 +8,8 @@ import { rememberedFastest } from './remembered';
 
 const params = new URLSearchParams(location.search);
 // A bare address opens the default example: the built-in language model on its best-known head.
-const decoded = decodeState(isBlankLink(location.search) ? DEFAULT_LINK : location.search);
+// A lesson link sets its own states, so it starts from the plain synthetic example instead.
+const decoded = decodeState(isBlankLink(location.search) ? (params.has('lesson') ? 'v=1' : DEFAULT_LINK) : location.search);
 // Test hook: ?fail=webgpu,webgl makes those backends fail to initialise, to exercise fallback.
 const forced = (params.get('fail') ?? '').split(',').filter(isBackendName);
 const fastest = rememberedFastest();

@@ -4,6 +4,7 @@ import { createQkStore } from '../state/store';
 import type { decodeState } from '../state/urlCodec';
 import { App } from './App';
 import { Embed, EMBED_VIEWS, type EmbedView } from './Embed';
+import { lessonById, LESSONS } from './lessons';
 import { startController } from './controller';
 import { openUrl } from './importer';
 import { openBuiltin, setModelClient } from './modelLoader';
@@ -19,8 +20,13 @@ export function mount(root: HTMLElement, client: ComputeClient, decoded: ReturnT
   startController(store, client, { syncUrl: view === null });
   setModelClient(client);
   // ?present=1 opens in presentation mode (a lecturer's bookmark); p toggles it.
-  const present = new URLSearchParams(location.search).get('present') === '1';
-  createRoot(root).render(view ? <Embed store={store} view={view} /> : <App store={store} present={present} />);
+  const params = new URLSearchParams(location.search);
+  const present = params.get('present') === '1';
+  // ?lesson=<id>&lstep=<k>: a lesson, at a step (a lecturer's bookmark); its steps set the state.
+  const lessonId = params.get('lesson');
+  const lesson = lessonId && lessonById(lessonId) ? { id: lessonId, step: Math.max(0, Math.trunc(Number(params.get('lstep')) || 0)) } : null;
+  if (lessonId && !lesson) store.getState().addNotices([`link: lesson="${lessonId.slice(0, 30)}" is not one of the lessons (${LESSONS.map((l) => l.id).join(', ')})`]);
+  createRoot(root).render(view ? <Embed store={store} view={view} /> : <App store={store} present={present} lesson={lesson} />);
   // A link with ?src= reopens its file (same-origin only); the default example shows meanwhile.
   const model = decoded.inputs.source.model;
   if (model) void openBuiltin(store, model.id, model.step);

@@ -6,7 +6,7 @@ import { DEFAULT_INPUTS, LIMITS } from './defaults';
 import type { Cell, Compare, Inputs, MapMode } from './types';
 
 /** Page parameters that are not shared state: test hooks, and how the page shows it (embed, presentation). */
-const TEST_HOOKS = ['fail', 'worker', 'embed', 'present'];
+const TEST_HOOKS = ['fail', 'worker', 'embed', 'present', 'lesson', 'lstep'];
 
 /** True when a query string shares nothing (empty, or test hooks only): the page then opens its default example. */
 export function isBlankLink(search: string): boolean {

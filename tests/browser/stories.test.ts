@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACTS, startEnv, type Env } from './setup';
+import { LESSONS, stepCaption } from '../../src/app/lessons';
 
 // The built Storybook (npm test builds it before the browser tests), served as a static site.
 let env: Env;
@@ -53,6 +54,23 @@ describe('Storybook stories (built)', () => {
       if (shown !== 'main') failed.push(`${id}: ${shown === 'error' ? await page.locator('#error-message').textContent() : 'rendered nothing in 90 s'}`);
     }
     expect(failed).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('every lesson is a story, and each opens on its first step with its caption and its map', async () => {
+    const ids = storyIds().filter((id) => id.startsWith('lessons--'));
+    expect(ids).toHaveLength(LESSONS.length);
+    const page = await env.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    for (const id of ids) {
+      expect(await openStory(page, id)).toBe('main');
+      const lesson = await page.locator('[data-testid=lesson]').getAttribute('data-lesson');
+      const l = LESSONS.find((x) => x.id === lesson)!;
+      expect(await page.locator('[data-testid=lesson-caption]').textContent()).toBe(stepCaption(l.steps[0]));
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid=heatmap-cells]')?.getAttribute('data-painted') ?? 0) > 0, null, { timeout: 60_000 });
+    }
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -116,8 +116,8 @@ export function StepThrough({ large = false }: { large?: boolean }) {
   const count = built?.list.length ?? 1;
   useEffect(() => {
     const on = (e: Event) => {
-      // Only the step-through on screen answers (it may sit in a closed panel).
-      if (!box.current || box.current.offsetParent === null) return;
+      // Only the step-through on screen answers (it may sit in a closed panel), and not while a lesson owns the step keys.
+      if (!box.current || box.current.offsetParent === null || document.documentElement.dataset.lesson) return;
       setAt((a) => Math.max(0, Math.min(count - 1, a + (e as CustomEvent<number>).detail)));
     };
     window.addEventListener('qk-step', on);
