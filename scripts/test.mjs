@@ -51,6 +51,7 @@ vitest('unit');
 pythonTests();
 counted('production build', 'npx', ['vite', 'build', '--logLevel', 'warn']);
 counted('storybook build', 'npx', ['storybook', 'build', '--quiet', '-o', 'storybook-static']);
+counted('figure library build', 'npm', ['run', '--silent', 'build:lib']);
 
 /**
  * The Python exporter's tests (scripts/qkscope_export.py) need only NumPy. They run with the

@@ -25,6 +25,21 @@ function useViewport(): { w: number; h: number } {
   return v;
 }
 
+/**
+ * One view sized to a box of `w` × `h` pixels (an embed's window, a figure's container). The
+ * heatmap keeps room for its title (28 px), key labels (78 px), legend (64 px) and query labels (100 px).
+ */
+export function ViewBody({ view, w, h }: { view: EmbedView; w: number; h: number }) {
+  const body: Record<EmbedView, ReactNode> = {
+    heatmap: <Heatmap compact maxSize={Math.max(120, Math.min(w - 112, h - 178))} />,
+    grid: <HeadGrid maxTile={Math.max(48, Math.min(220, Math.floor(Math.min(w, h) / 3)))} />,
+    tokens: <TokenStrip />,
+    stats: <StatsTable />,
+    layers: <LayerGrid />,
+  };
+  return <>{body[view]}</>;
+}
+
 /** A link to the full app with the embed's state (short form), for the corner of the figure. */
 function OpenInApp() {
   const link = useQk((s) => encodeState({ inputs: inputsOf(s), locked: s.selection.locked }, { short: true }));
@@ -56,18 +71,12 @@ export function Embed({ store, view }: { store: QkStore; view: EmbedView }) {
     document.documentElement.classList.add('embed-mode');
     return () => document.documentElement.classList.remove('embed-mode');
   }, []);
-  // The heatmap keeps room for its title (28 px), key labels (78 px), legend (64 px) and query labels (100 px).
-  const body: Record<EmbedView, ReactNode> = {
-    heatmap: <Heatmap compact maxSize={Math.max(120, Math.min(w - 112, h - 178))} />,
-    grid: <HeadGrid maxTile={Math.max(48, Math.min(220, Math.floor(Math.min(w, h) / 3)))} />,
-    tokens: <TokenStrip />,
-    stats: <StatsTable />,
-    layers: <LayerGrid />,
-  };
   return (
     <QkProvider store={store}>
       <div className="embed" data-embed={view} data-testid="embed">
-        <ErrorBoundary name={view}>{body[view]}</ErrorBoundary>
+        <ErrorBoundary name={view}>
+          <ViewBody view={view} w={w} h={h} />
+        </ErrorBoundary>
         <EmbedError />
         <OpenInApp />
       </div>
