@@ -73,3 +73,37 @@ describe('presentation mode and keys (issue 8)', () => {
     await page.close();
   });
 });
+
+describe('accessibility (issue 8)', () => {
+  it('every control of the page (all panels open, with a model loaded) has a name a screen reader can read', async () => {
+    for (const q of ['?v=1', '?v=1&model=mcqa-tiny']) {
+      const { page, errors } = await openPage(env, q);
+      await painted(page);
+      if (q.includes('model')) await page.waitForSelector('[data-testid=model-summary]', { timeout: 60_000 });
+      await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+      await page.waitForTimeout(500);
+      const unnamed = await page.evaluate(() => {
+        const out: string[] = [];
+        for (const el of document.querySelectorAll<HTMLElement>('button, input, select, textarea, [role=button], [role=radio]')) {
+          if (el.closest('[hidden]') || el.getAttribute('type') === 'hidden') continue;
+          const by = el.getAttribute('aria-labelledby');
+          const name =
+            el.getAttribute('aria-label') ||
+            (by && document.getElementById(by)?.textContent) ||
+            (el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent) ||
+            el.closest('label')?.textContent ||
+            (el.tagName === 'BUTTON' || el.getAttribute('role') ? el.textContent : '') ||
+            el.getAttribute('title') ||
+            '';
+          if (!name.trim()) out.push(el.outerHTML.slice(0, 120));
+        }
+        return out;
+      });
+      expect(unnamed, q).toEqual([]);
+      // The figure's words for screen readers: the summary is a live region.
+      expect(await page.locator('[data-testid=figure-summary]').getAttribute('aria-live')).toBe('polite');
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  });
+});
