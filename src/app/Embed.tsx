@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { QkProvider, useQk } from '../state/react';
 import type { QkStore } from '../state/store';
 import { inputsOf } from '../state/store';
@@ -9,21 +9,12 @@ import { TokenStrip } from '../views/tokenStrip/TokenStrip';
 import { StatsTable } from '../views/statsTable/StatsTable';
 import { LayerGrid } from '../views/layerGrid/LayerGrid';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
+import { useViewport } from '../ui/useViewport';
 import { useKeyboard } from './useKeyboard';
 
 /** The views an embed can show (`?embed=<view>`). */
 export const EMBED_VIEWS = ['heatmap', 'grid', 'tokens', 'stats', 'layers'] as const;
 export type EmbedView = (typeof EMBED_VIEWS)[number];
-
-function useViewport(): { w: number; h: number } {
-  const [v, setV] = useState({ w: window.innerWidth, h: window.innerHeight });
-  useEffect(() => {
-    const on = () => setV({ w: window.innerWidth, h: window.innerHeight });
-    window.addEventListener('resize', on);
-    return () => window.removeEventListener('resize', on);
-  }, []);
-  return v;
-}
 
 /**
  * One view sized to a box of `w` × `h` pixels (an embed's window, a figure's container). The

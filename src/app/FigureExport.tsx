@@ -8,6 +8,7 @@ import { figureHtml } from '../io/figureHtml';
 import { fmtBytes } from '../views/shared/PairBar';
 import { inputsOf } from '../state/store';
 import { encodeState } from '../state/urlCodec';
+import { saveBlob } from './exportView';
 
 /** Renders an SVG document to PNG bytes at `scale` × its size (the browser rasterises it). */
 export async function svgToPng(svg: string, scale: number): Promise<Blob> {
@@ -26,17 +27,6 @@ export async function svgToPng(svg: string, scale: number): Promise<Blob> {
   } finally {
     URL.revokeObjectURL(url);
   }
-}
-
-function save(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /**
@@ -77,7 +67,7 @@ export function FigureExport() {
       if (kind === 'svg') [blob, file] = [new Blob([svg], { type: 'image/svg+xml' }), `${base}.svg`];
       else if (kind === 'html') [blob, file] = [new Blob([figureHtml(fig, svg)], { type: 'text/html' }), `${base}.html`];
       else [blob, file] = [await svgToPng(svg, scale), `${base}${scale > 1 ? `@${scale}x` : ''}.png`];
-      save(blob, file);
+      saveBlob(blob, file);
       setNote(`Saved ${file} (${fmtBytes(blob.size)}).`);
     } catch (e) {
       setNote(`Could not save the figure: ${(e as Error).message}`);

@@ -7,18 +7,9 @@ import { figureSummary } from '../io/figure';
 import { Heatmap } from '../views/heatmap/Heatmap';
 import { TokenStrip } from '../views/tokenStrip/TokenStrip';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
+import { useViewport } from '../ui/useViewport';
 import { Messages } from './Messages';
 import { StepThrough } from '../views/stepThrough/StepThrough';
-
-function useViewport(): { w: number; h: number } {
-  const [v, setV] = useState({ w: window.innerWidth, h: window.innerHeight });
-  useEffect(() => {
-    const on = () => setV({ w: window.innerWidth, h: window.innerHeight });
-    window.addEventListener('resize', on);
-    return () => window.removeEventListener('resize', on);
-  }, []);
-  return v;
-}
 
 /** What is on screen, in words large enough for the back row: source, layer, head, method. */
 function Caption() {

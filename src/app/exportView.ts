@@ -30,11 +30,15 @@ export function exportShown(r: ViewResult, compare: Compare, format: ExportForma
 
 /** Saves bytes as a download (nothing leaves the machine). */
 export function download(file: ExportedFile): void {
-  const blob = new Blob([file.bytes as BlobPart], { type: file.mime });
+  saveBlob(new Blob([file.bytes as BlobPart], { type: file.mime }), file.filename);
+}
+
+/** Saves a blob as a download under `filename` (nothing leaves the machine). */
+export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
-  a.download = file.filename;
+  a.download = filename;
   document.body.append(a);
   a.click();
   a.remove();

@@ -1,4 +1,5 @@
 import type { Lut } from './colormap';
+import type { ColorMapName } from './colormapNames';
 
 /** A half-open window of cells: rows `[r0, r1)`, columns `[c0, c1)`. */
 export interface CellWindow {
@@ -42,6 +43,23 @@ export interface RasterInput {
   maskColor?: [number, number, number, number];
   /** Reuse this buffer when it has the right size. */
   out?: Uint8ClampedArray;
+}
+
+/**
+ * What one head's map needs to be drawn: its values, their colour scale and the masking rule
+ * (the views build it; the figure writers of io/ draw it).
+ */
+export interface MapSpec {
+  data: Float32Array;
+  offset: number;
+  rows: number;
+  cols: number;
+  scale: ValueScale;
+  colormap: ColorMapName;
+  /** Cell (i, j) with j > i + causalOffset is masked; null: none. */
+  causalOffset: number | null;
+  /** Legend title. */
+  label: string;
 }
 
 export interface Raster {

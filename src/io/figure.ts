@@ -1,21 +1,10 @@
 import { scaleLinear } from 'd3';
 import { lut, type ColorMapName } from '../core/colormap';
-import { colorIndex, rasterize, type ValueScale } from '../core/raster';
+import { colorIndex, rasterize, type MapSpec, type ValueScale } from '../core/raster';
 import { base64, encodePng } from './png';
 
-/** One head's matrix and how it is coloured (the views' MapSpec has this shape). */
-export interface FigureMap {
-  data: Float32Array;
-  offset: number;
-  rows: number;
-  cols: number;
-  scale: ValueScale;
-  colormap: ColorMapName;
-  /** Cell (i, j) with j > i + causalOffset is masked; null: none. */
-  causalOffset: number | null;
-  /** Legend title. */
-  label: string;
-}
+/** One head's matrix and how it is coloured (core's MapSpec, which the views build). */
+export type FigureMap = MapSpec;
 
 /** One head's map as a figure: what the heatmap shows, without the page around it. */
 export interface HeatmapFigure {

@@ -20,12 +20,11 @@ describe('step-through of the computation (issue 8)', () => {
     await painted(page);
     await page.keyboard.press('s');
     await page.waitForSelector('[data-testid=steps][data-step=tokens]');
-    const titles: string[] = [];
+    const titles = ['1. Tokens', '2. Queries Q', '3. Keys K', '4. Q Kᵀ', `5. Scale by 1/√d = 1/${+Math.sqrt(DEFAULT_INPUTS.source.headDim).toFixed(3)}`, '6. Causal mask', '7. Softmax', '8. Weights × V'];
     for (let i = 0; i < 8; i++) {
-      titles.push((await page.locator('[data-testid=steps-title]').textContent())!);
+      await expect.poll(() => page.locator('[data-testid=steps-title]').textContent()).toBe(titles[i]);
       await page.keyboard.press('PageDown');
     }
-    expect(titles).toEqual(['1. Tokens', '2. Queries Q', '3. Keys K', '4. Q Kᵀ', `5. Scale by 1/√d = 1/${+Math.sqrt(DEFAULT_INPUTS.source.headDim).toFixed(3)}`, '6. Causal mask', '7. Softmax', '8. Weights × V']);
     // Past the end it stays on the last step; back with PageUp / b.
     expect(await page.locator('[data-testid=steps]').getAttribute('data-step')).toBe('output');
     await page.keyboard.press('PageUp');

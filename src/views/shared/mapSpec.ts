@@ -1,20 +1,9 @@
-import { finiteRange, type ValueScale } from '../../core/raster';
-import type { ColorMapName, SequentialMap } from '../../core/colormap';
+import { finiteRange, type MapSpec } from '../../core/raster';
+import type { SequentialMap } from '../../core/colormap';
 import { methodActive, sparseActive, type MethodView, type SparseView, type ViewResult, methodName } from '../../state/result';
 import type { Compare, MapMode } from '../../state/types';
 
-/** What one head's map needs to be drawn: its values, their colour scale and the masking rule. */
-export interface MapSpec {
-  data: Float32Array;
-  offset: number;
-  rows: number;
-  cols: number;
-  scale: ValueScale;
-  colormap: ColorMapName;
-  causalOffset: number | null;
-  /** Legend title. */
-  label: string;
-}
+export type { MapSpec };
 
 const ranges = new WeakMap<Float32Array, Map<number, [number, number]>>();
 

@@ -160,7 +160,7 @@ export function StepThrough({ large = false }: { large?: boolean }) {
       ) : (
         <div className="tokens steps-tokens">
           {w.tokens.map((t, i) => (
-            <span key={i} className="tok">
+            <span key={i} className="tok-chip">
               {showToken(t, 20)}
             </span>
           ))}
