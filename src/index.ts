@@ -85,6 +85,22 @@ export { roundHalfEven } from './core/numeric';
 export type { MethodDescriptor, ParamSpec, Params, MethodInput, GroupingResult, GroupingMetrics, GroupingDetail, DgqaStep } from './methods/types';
 export type { MethodRun, Attend, AttendRequest, AttendResult } from './methods/run';
 
+// Positions and query–key scores (issue 7; ALGORITHMS.md §11, §12.1, §12.2, §12.6). RoPE, QK-norm
+// and MergeLock on Q/K/V are also methods: runMethod('rope' | 'qknorm' | 'mergelock', …).
+/**
+ * The QK-score readout of select-and-copy heads (§11): format a question, find p_N and the
+ * option line ends on the real tokenization, score every head, and rank heads over a set.
+ *
+ * @example
+ * const r = await runModel(model, formatPrompt(question));
+ * const readout = qkReadout(r.layers.map((l) => l!), locateOptions(r.tokens)); // [layer].qk[head][option]
+ */
+export { formatPrompt, parsePrompt, locateOptions, qkScores, attentionScores, qkReadout, headAccuracy, parseQuestionSet, LETTERS, McqaError, type McqaQuestion } from './methods/positional/qkscore';
+export { qkNorm, logitHistograms } from './methods/positional/qknorm';
+export { sampleMergeLock, applyMergeLock, mergeLockWarnings, type AKind, type MergeLockKeys } from './methods/positional/mergelock';
+export { applyRope, mergeLockQkv } from './methods/positional/qkTransforms';
+export { ropeInvFreq, ropeRotate, ropeDistanceCurve, type RopeLayout } from './core/rope';
+
 /** Options of {@link runMethod}. */
 export interface RunMethodOptions {
   /** tfjs backend; default `auto` in a browser and `cpu` in Node. */

@@ -1,4 +1,6 @@
 import { logitHistograms, qkNorm } from './positional/qknorm';
+import { applyRope, mergeLockQkv } from './positional/qkTransforms';
+import type { AKind } from './positional/mergelock';
 import { ShapeError, type QKV } from '../core/tensor';
 import { divisorsOf } from '../core/numeric';
 import { mulberry32 } from '../core/prng';
@@ -284,7 +286,51 @@ const qknormMethod: MethodDescriptor = {
   },
 };
 
-export const METHODS: MethodDescriptor[] = [mha, mqa, gqa, kdgqa, dgqa, pgqa, sqa, qknormMethod];
+const ropeMethod: MethodDescriptor = {
+  id: 'rope',
+  family: 'grouping',
+  label: 'RoPE (rotary positions on q and k)',
+  summary: 'Rotates every query and key by its position, pair by pair at frequencies base^(−2i/d) (the Hugging Face formulation, half-split or interleaved pairs), so the scores depend on relative position; compare with the source to see what positions do to its attention.',
+  citation: { paper: 'Su et al. 2021, "RoFormer: Enhanced Transformer with Rotary Position Embedding", arXiv 2104.09864', code: 'huggingface/transformers models/llama/modeling_llama.py (rotate_half, apply_rotary_pos_emb)' },
+  verified: 'code',
+  params: [
+    { kind: 'enum', key: 'base', label: 'base θ', default: '10000', options: [{ value: '500', label: '500' }, { value: '10000', label: '10 000 (Llama 2)' }, { value: '500000', label: '500 000 (Llama 3)' }], help: 'larger bases turn the slow pairs more slowly: longer reach' },
+    { kind: 'enum', key: 'layout', label: 'pairs', default: 'half', options: [{ value: 'half', label: 'half-split (Llama, rotate_half)' }, { value: 'interleaved', label: 'interleaved (GPT-J, RoFormer)' }] },
+  ],
+  plan: (x, p) => {
+    const base = Number(p.base);
+    const layout = String(p.layout) as 'half' | 'interleaved';
+    const q = applyRope(x.input.q, base, layout);
+    const k = applyRope(x.input.k, base, layout);
+    return basePlan({ ...x.input, k }, q, x.dims.Hs, contiguousMapping(x.dims.H, x.dims.Hs), {
+      kvKey: `rope:${base}:${layout}`,
+      caveats: ['Applied to the queries and keys as the source gives them. A model\'s captured queries and keys already carry its RoPE: pick "before RoPE" to apply it (again) to the unrotated ones.'],
+    });
+  },
+};
+
+const mergelockMethod: MethodDescriptor = {
+  id: 'mergelock',
+  family: 'grouping',
+  label: 'MergeLock (scrambled q, k, v; same attention)',
+  summary: 'Multiplies each KV group\'s queries by a seeded invertible A, its keys by A^−T and its values by B: every number changes but q·k does not, so the attention maps are unchanged (the difference view shows float32 round-off only).',
+  citation: { paper: 'MergeLock, arXiv 2509.01548 (the code is not available; the transform is derived from the algebra, ALGORITHMS.md §12.6)' },
+  verified: 'paper',
+  params: [
+    { kind: 'int', key: 'seed', label: 'seed', default: 1, min: 0, max: 1_000_000 },
+    { kind: 'enum', key: 'kind', label: 'A', default: 'general', options: [{ value: 'general', label: 'general (Gaussian, cond < 100)' }, { value: 'orthogonal', label: 'orthogonal' }, { value: 'rope-commuting', label: 'a scaled rotation per RoPE pair' }] },
+  ],
+  plan: (x, p) => {
+    const locked = mergeLockQkv(x.input.q, x.input.k, x.input.v, Number(p.seed), String(p.kind) as AKind);
+    const plan = basePlan({ ...x.input, k: locked.k, v: locked.v }, locked.q, x.dims.Hs, contiguousMapping(x.dims.H, x.dims.Hs), {
+      kvKey: `mergelock:${p.seed}:${p.kind}`,
+      caveats: ['The outputs are the source\'s times B; in a model the output projection absorbs B^−1 (the MergeLock panel runs a whole locked model). A general A keeps q·k here, where no RoPE follows; in a RoPE model only a rotation per pair commutes with the positions.'],
+    });
+    return plan;
+  },
+};
+
+export const METHODS: MethodDescriptor[] = [mha, mqa, gqa, kdgqa, dgqa, pgqa, sqa, qknormMethod, ropeMethod, mergelockMethod];
 export const METHOD_IDS = METHODS.map((m) => m.id);
 
 export function getMethod(id: string): MethodDescriptor | undefined {

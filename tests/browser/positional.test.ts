@@ -148,6 +148,23 @@ describe('MergeLock on the loaded model (issue 7, §12.6)', () => {
   });
 });
 
+describe('RoPE and MergeLock as methods in the picker (issue 7)', () => {
+  it('MergeLock on the synthetic q, k, v leaves the maps within 1e-5; RoPE moves them', async () => {
+    const { page, errors } = await openPage(env, '?v=1&method=mergelock&mp.seed=3&cmp=diff');
+    await painted(page);
+    await expect.poll(() => page.locator('.heatmap .legend figcaption').textContent(), { timeout: 30_000 }).toMatch(/weight difference: MergeLock.* − reference \(largest \|Δ\| /);
+    const mlDiff = Number(/largest \|Δ\| ([^)]+)\)/.exec((await page.locator('.heatmap .legend figcaption').textContent())!)![1]);
+    expect(mlDiff).toBeLessThan(1e-5);
+    await page.goto(`${env.url}?v=1&method=rope&mp.base=500&cmp=diff`);
+    await painted(page);
+    await expect.poll(() => page.locator('.heatmap .legend figcaption').textContent(), { timeout: 30_000 }).toMatch(/weight difference: RoPE.* − reference/);
+    const ropeDiff = Number(/largest \|Δ\| ([^)]+)\)/.exec((await page.locator('.heatmap .legend figcaption').textContent())!)![1]);
+    expect(ropeDiff).toBeGreaterThan(0.05);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('QK-score readout on the loaded model (issue 7, §11)', () => {
   it('mcqa-tiny opens on its own question; over its built-in set the best head is the card\'s L2H3 at the card\'s accuracy; clicking it marks the option line ends', async () => {
     const heads = JSON.parse(readFileSync(join(process.cwd(), 'public/models/mcqa-tiny/heads.json'), 'utf8')) as { select_and_copy: [number, number][]; qk_accuracy: number[][]; model_accuracy: number };

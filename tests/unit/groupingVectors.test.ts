@@ -577,8 +577,8 @@ describe('§3 SQA cost vectors (dm = 256, H = 16, d = 16)', () => {
 describe('registry and normalizeParams', () => {
   const dims = { H: 8, Hs: 8, N: 4, d: 4, dv: 4, steps: 1 };
 
-  it('has the seven grouping methods', () => {
-    expect(METHODS.map((m) => m.id)).toEqual(['mha', 'mqa', 'gqa', 'kdgqa', 'dgqa', 'pgqa', 'sqa', 'qknorm']);
+  it('has the seven grouping methods, then QK-norm, RoPE and MergeLock (issue 7)', () => {
+    expect(METHODS.map((m) => m.id)).toEqual(['mha', 'mqa', 'gqa', 'kdgqa', 'dgqa', 'pgqa', 'sqa', 'qknorm', 'rope', 'mergelock']);
     expect(getMethod('nope')).toBeUndefined();
     expect(getMethod('gqa')?.id).toBe('gqa');
   });

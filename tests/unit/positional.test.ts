@@ -8,6 +8,10 @@ import { createModel, forward } from '../../src/compute/forward';
 import { ropeDistanceCurve, ropeInvFreq, ropeRotate } from '../../src/core/rope';
 import { referenceAttention } from '../../src/core/referenceAttention';
 import type { Tensor } from '../../src/core/tensor';
+import { applyRope, mergeLockQkv } from '../../src/methods/positional/qkTransforms';
+import { syntheticQKV } from '../../src/core/synthetic';
+import { tokenize } from '../../src/core/tokenize';
+import { DEFAULT_TEXT } from '../../src/state/defaults';
 import { McqaError, argmaxFirst, formatPrompt, locateOptions, parsePrompt, parseQuestionSet, qkReadout, qkScores } from '../../src/methods/positional/qkscore';
 import { qkNorm } from '../../src/methods/positional/qknorm';
 import { applyMergeLock, commutesWithRope, mat, mergeLockWarnings, sampleMergeLock, type Mat } from '../../src/methods/positional/mergelock';
@@ -172,6 +176,45 @@ describe('QK-norm (§12.2)', () => {
     expect(Math.max(...finite(after.scores).map(Math.abs))).toBeLessThanOrEqual(Q.sqrt_d + 1e-4);
     expect(Math.abs(Math.max(...finite(after.scores).map(Math.abs)) - Q.max_abs_logit_after)).toBeLessThanOrEqual(1e-4);
     expect(Math.abs(Math.max(...finite(before.scores).map(Math.abs)) - Q.max_abs_logit_before)).toBeLessThanOrEqual(1e-3);
+  });
+
+  it("runMethod('rope'): rows at positions 0, 1, 5, 37 are PyTorch's rotated vectors in both layouts and three bases, and the maps are the attention of the rotated q and k", async () => {
+    const R = G.rope;
+    const D = R.D as number;
+    const N = 38;
+    const x: Tensor = { shape: [1, N, D], data: new Float32Array(N * D) };
+    for (let i = 0; i < N; i++) x.data.set(R.x, i * D);
+    for (const b of R.bases as { theta: number; half: number[][]; interleaved: number[][] }[])
+      for (const layout of ['half', 'interleaved'] as const) {
+        const y = applyRope(x, b.theta, layout);
+        (R.positions as number[]).forEach((pos, n) => expect(maxAbsDiff(y.data.subarray(pos * D, (pos + 1) * D), b[layout][n]), `θ ${b.theta} ${layout} at ${pos}`).toBeLessThanOrEqual(1e-5));
+      }
+    const src = syntheticQKV({ tokens: tokenize(DEFAULT_TEXT).map((t) => t.text), pattern: 'mixed', heads: 4, kvHeads: 2, headDim: 16, temperature: 1, seed: 3 });
+    const r = await runMethod('rope', { ...src, causal: true }, { base: '500', layout: 'interleaved' });
+    const want = referenceAttention({ q: applyRope(src.q, 500, 'interleaved'), k: applyRope(src.k, 500, 'interleaved'), v: src.v }, { causal: true });
+    expect(maxAbsDiff(r.weights, want.weights)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(r.refWeights, referenceAttention(src, { causal: true }).weights)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(r.weights, r.refWeights)).toBeGreaterThan(0.05); // positions change the maps
+  });
+
+  it("runMethod('mergelock'): q, k and v change completely, the attention maps stay within 1e-5, the outputs are the source's times B", async () => {
+    const src = syntheticQKV({ tokens: tokenize(DEFAULT_TEXT).map((t) => t.text), pattern: 'mixed', heads: 8, kvHeads: 4, headDim: 8, temperature: 1, seed: 5 });
+    for (const kind of ['general', 'orthogonal', 'rope-commuting'] as const) {
+      const r = await runMethod('mergelock', { ...src, causal: true }, { seed: 7, kind });
+      expect(maxAbsDiff(r.weights, r.refWeights), kind).toBeLessThanOrEqual(1e-5);
+      const locked = mergeLockQkv(src.q, src.k, src.v, 7, kind);
+      const big = Math.max(...Array.from(src.q.data, Math.abs));
+      expect(maxAbsDiff(locked.q.data, Array.from(src.q.data)) / big, kind).toBeGreaterThan(0.3);
+      // Outputs: the reference's, each head's rows times its group's B.
+      const ref = referenceAttention(src, { causal: true });
+      const [H, N, d] = src.q.shape;
+      const want = new Float32Array(ref.output.length);
+      for (let h = 0; h < H; h++) {
+        const B = locked.B[Math.floor(h / 2)].a;
+        for (let i = 0; i < N; i++) for (let c = 0; c < d; c++) for (let t = 0; t < d; t++) want[(h * N + i) * d + c] += ref.output[(h * N + i) * d + t] * B[t * d + c];
+      }
+      expect(maxAbsDiff(r.output, Array.from(want)), kind).toBeLessThanOrEqual(1e-3 * Math.max(...Array.from(want, Math.abs)));
+    }
   });
 
   it("runMethod('qknorm'): the method's maps are PyTorch's after, the reference's before, and the histograms' extremes are the logit bounds", async () => {
