@@ -26,7 +26,8 @@ function remember(id: string | null, step: number) {
 export function LessonPlayer({ store, id, start = 0, onClose, large = false, backend }: { store: QkStore; id: string; start?: number; onClose: () => void; large?: boolean; backend?: BackendName }) {
   const lesson = lessonById(id);
   const [at, setAt] = useState(Math.max(0, Math.min(start, (lesson?.steps.length ?? 1) - 1)));
-  const [busy, setBusy] = useState(false);
+  // The step whose state is in place: until it equals `at`, the step is still being applied.
+  const [applied, setApplied] = useState(-1);
   const [error, setError] = useState<string | null>(null);
   const n = lesson?.steps.length ?? 0;
   useEffect(() => {
@@ -38,12 +39,11 @@ export function LessonPlayer({ store, id, start = 0, onClose, large = false, bac
   useEffect(() => {
     if (!lesson) return;
     let live = true;
-    setBusy(true);
     setError(null);
     remember(id, at);
     applyStep(store, lesson.steps[at], backend).then(
-      () => live && setBusy(false),
-      (e) => live && (setBusy(false), setError((e as Error).message)),
+      () => live && setApplied(at),
+      (e) => live && (setApplied(at), setError((e as Error).message)),
     );
     return () => {
       live = false;
@@ -60,7 +60,7 @@ export function LessonPlayer({ store, id, start = 0, onClose, large = false, bac
     onClose();
   };
   return (
-    <section className={`lesson${large ? ' lesson-large' : ''}`} aria-label={`lesson: ${lesson.title}`} data-testid="lesson" data-lesson={id} data-step={at} data-busy={busy ? '1' : '0'}>
+    <section className={`lesson${large ? ' lesson-large' : ''}`} aria-label={`lesson: ${lesson.title}`} data-testid="lesson" data-lesson={id} data-step={at} data-busy={applied === at ? '0' : '1'}>
       <div className="lesson-head">
         <b>{lesson.title}</b>
         <span className="small" data-testid="lesson-count">

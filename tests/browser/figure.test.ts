@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ARTIFACTS, openPage, painted, startEnv, type Env } from './setup';
@@ -87,6 +87,7 @@ describe('figures: SVG, PNG and HTML of the shown head (issue 8)', () => {
       expect(png.name).toBe(`qkscope-synthetic-example-head-1${s > 1 ? `@${s}x` : ''}.png`);
       expect([...png.bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join('')).toBe('PNG');
       expect([png.bytes.readUInt32BE(16), png.bytes.readUInt32BE(20)]).toEqual([w * s, h * s]);
+      writeFileSync(join(ARTIFACTS, `figure-export-${s}x.png`), png.bytes); // the export itself, to look at
     }
     const html = (await saved(page, 'figure-html')).bytes.toString('utf8');
     const off = await env.context.newPage();
