@@ -1,8 +1,6 @@
 import { useEffect, type ReactNode } from 'react';
 import { QkProvider, useQk } from '../state/react';
 import type { QkStore } from '../state/store';
-import { inputsOf } from '../state/store';
-import { encodeState } from '../state/urlCodec';
 import { Heatmap } from '../views/heatmap/Heatmap';
 import { HeadGrid } from '../views/headGrid/HeadGrid';
 import { TokenStrip } from '../views/tokenStrip/TokenStrip';
@@ -11,6 +9,7 @@ import { LayerGrid } from '../views/layerGrid/LayerGrid';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { useViewport } from '../ui/useViewport';
 import { useKeyboard } from './useKeyboard';
+import { useShortLink } from './useShortLink';
 
 /** The views an embed can show (`?embed=<view>`). */
 export const EMBED_VIEWS = ['heatmap', 'grid', 'tokens', 'stats', 'layers'] as const;
@@ -33,7 +32,7 @@ export function ViewBody({ view, w, h }: { view: EmbedView; w: number; h: number
 
 /** A link to the full app with the embed's state (short form), for the corner of the figure. */
 function OpenInApp() {
-  const link = useQk((s) => encodeState({ inputs: inputsOf(s), locked: s.selection.locked }, { short: true }));
+  const link = useShortLink();
   return (
     <a className="embed-open" href={`${location.pathname}?${link}`} target="_blank" rel="noopener" data-testid="embed-open">
       open in QK Scope ↗

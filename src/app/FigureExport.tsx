@@ -6,8 +6,7 @@ import { methodActive, methodName } from '../state/result';
 import { figureSummary, heatmapSvg, type HeatmapFigure } from '../io/figure';
 import { figureHtml } from '../io/figureHtml';
 import { fmtBytes } from '../views/shared/PairBar';
-import { inputsOf } from '../state/store';
-import { encodeState } from '../state/urlCodec';
+import { useShortLink } from './useShortLink';
 import { saveBlob } from './exportView';
 
 /** Renders an SVG document to PNG bytes at `scale` × its size (the browser rasterises it). */
@@ -50,7 +49,7 @@ export function FigureExport() {
   const [note, setNote] = useState<string | null>(null);
   // A dropped file cannot travel in a link (its bytes are only on this machine): the link then names what can.
   const shareable = useQk((s) => !(s.source.kind === 'imported' && !s.source.url && !s.source.model));
-  const short = useQk((s) => encodeState({ inputs: inputsOf(s), locked: s.selection.locked }, { short: true }));
+  const short = useShortLink();
   const fig = useMemo<HeatmapFigure | null>(() => {
     if (!result) return null;
     const h = Math.min(head, result.H - 1);

@@ -94,7 +94,7 @@ export function QkScorePanel() {
         labels: [...LETTERS],
         right: answer,
         note: 'the line ends of options A–D, whose keys the QK-score reads',
-        tokens: [...tokens],
+        tokens,
       });
   };
   const runQuestion = () => {

@@ -185,7 +185,10 @@ export function sourceShape(s: Pick<QkState, 'source' | 'imported'>): { H: numbe
  */
 export function marksFor(sel: Selection, tokens: readonly string[] | undefined): KeyMarks | null {
   const m = sel.marks;
-  if (!m || !tokens || m.tokens.length !== tokens.length || m.tokens.some((t, i) => t !== tokens[i])) return null;
+  if (!m || !tokens) return null;
+  // Views ask on every store change (hover too): the same array is the common, O(1) case.
+  if (m.tokens === tokens) return m;
+  if (m.tokens.length !== tokens.length || m.tokens.some((t, i) => t !== tokens[i])) return null;
   return m;
 }
 
