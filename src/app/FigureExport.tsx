@@ -1,9 +1,7 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import { useQk } from '../state/react';
-import { importedLayer, marksFor } from '../state/store';
-import { compareSpec } from '../views/shared/mapSpec';
-import { methodActive, methodName } from '../state/result';
-import { figureSummary, heatmapSvg, type HeatmapFigure } from '../io/figure';
+import { useShownFigure } from './useShownFigure';
+import { figureSummary, heatmapSvg } from '../io/figure';
 import { figureHtml } from '../io/figureHtml';
 import { fmtBytes } from '../views/shared/PairBar';
 import { useShortLink } from './useShortLink';
@@ -35,28 +33,13 @@ export async function svgToPng(svg: string, scale: number): Promise<Blob> {
  * which screen readers announce.
  */
 export function FigureExport() {
-  const result = useQk((s) => s.derived.result);
-  const head = useQk((s) => s.view.head);
-  const mode = useQk((s) => s.view.mode);
-  const cmap = useQk((s) => s.view.colormap);
-  const compare = useQk((s) => s.view.compare);
-  const locked = useQk((s) => s.selection.locked);
-  const marks = useQk((s) => marksFor(s.selection, s.derived.result?.tokens));
-  const name = useQk((s) => {
-    const l = importedLayer(s);
-    return l ? `${s.imported!.name} · ${l.label}` : s.source.kind === 'video' ? 'synthetic video' : 'synthetic example';
-  });
+  const shown = useShownFigure();
   const [note, setNote] = useState<string | null>(null);
   // A dropped file cannot travel in a link (its bytes are only on this machine): the link then names what can.
   const shareable = useQk((s) => !(s.source.kind === 'imported' && !s.source.url && !s.source.model));
   const short = useShortLink();
-  const fig = useMemo<HeatmapFigure | null>(() => {
-    if (!result) return null;
-    const h = Math.min(head, result.H - 1);
-    const what = methodActive(result) ? ` · ${compare === 'diff' ? `${methodName(result.method)} − reference` : compare === 'reference' ? 'reference' : methodName(result.method)}` : '';
-    return { title: `${name} · head ${h}${what}`, spec: compareSpec(result, h, mode, cmap, 'head', compare), tokens: result.tokens, keyTokens: result.keyTokens, locked, marks };
-  }, [result, head, mode, cmap, compare, locked, marks, name]);
-  if (!fig) return null;
+  if (!shown) return null;
+  const { fig } = shown;
   const base = `qkscope-${fig.title.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80)}`;
   const run = async (kind: 'svg' | 'png' | 'html', scale = 1) => {
     try {

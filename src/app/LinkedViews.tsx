@@ -1,4 +1,4 @@
-import type { CSSProperties } from 'react';
+import { useState, type CSSProperties, type ReactNode } from 'react';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { Heatmap } from '../views/heatmap/Heatmap';
 import { HeadGrid } from '../views/headGrid/HeadGrid';
@@ -14,6 +14,17 @@ import { MergeLockPanel } from './MergeLockPanel';
 import { QkScorePanel } from './QkScorePanel';
 import { FigureExport } from './FigureExport';
 import { useQk } from '../state/react';
+
+/** A panel whose body is rendered only while it is open: its work waits until someone looks. */
+function LazyDetails({ testId, summary, children }: { testId: string; summary: string; children: ReactNode }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="view-more" data-testid={testId} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>{summary}</summary>
+      {open ? children : null}
+    </details>
+  );
+}
 
 /** The four linked views, laid out as on the page; each isolated by an error boundary. */
 export function LinkedViews({ style }: { style?: CSSProperties }) {
@@ -51,12 +62,11 @@ export function LinkedViews({ style }: { style?: CSSProperties }) {
       <ErrorBoundary name="grouped heads">
         <GroupingPanel />
       </ErrorBoundary>
-      <details className="view-more" data-testid="steps-details">
-        <summary>Step through the computation of this head (QKᵀ, scale, mask, softmax, × V) with its numbers</summary>
+      <LazyDetails testId="steps-details" summary="Step through the computation of this head (QKᵀ, scale, mask, softmax, × V) with its numbers">
         <ErrorBoundary name="step-through">
           <StepThrough />
         </ErrorBoundary>
-      </details>
+      </LazyDetails>
       <details className="view-more" data-testid="rope-details">
         <summary>Show the RoPE explorer (how rotary positions turn queries and keys)</summary>
         <ErrorBoundary name="RoPE explorer">

@@ -1,8 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useQk } from '../state/react';
-import { importedLayer, marksFor } from '../state/store';
-import { compareSpec } from '../views/shared/mapSpec';
-import { methodActive, methodName } from '../state/result';
+import { useShownFigure } from './useShownFigure';
 import { figureSummary } from '../io/figure';
 import { Heatmap } from '../views/heatmap/Heatmap';
 import { TokenStrip } from '../views/tokenStrip/TokenStrip';
@@ -13,28 +11,17 @@ import { StepThrough } from '../views/stepThrough/StepThrough';
 
 /** What is on screen, in words large enough for the back row: source, layer, head, method. */
 function Caption() {
-  const r = useQk((s) => s.derived.result);
-  const head = useQk((s) => s.view.head);
-  const where = useQk((s) => {
-    const l = importedLayer(s);
-    return l ? `${s.imported!.name} · ${l.label}` : s.source.kind === 'video' ? 'synthetic video' : 'synthetic example';
-  });
-  const mode = useQk((s) => s.view.mode);
-  const cmap = useQk((s) => s.view.colormap);
-  const compare = useQk((s) => s.view.compare);
-  const locked = useQk((s) => s.selection.locked);
-  const marks = useQk((s) => marksFor(s.selection, s.derived.result?.tokens));
-  if (!r) return null;
-  const h = Math.min(head, r.H - 1);
-  const summary = figureSummary({ title: `Head ${h}`, spec: compareSpec(r, h, mode, cmap, 'head', compare), tokens: r.tokens, keyTokens: r.keyTokens, locked, marks });
+  const shown = useShownFigure();
+  if (!shown) return null;
+  const { fig, where, head, H, method } = shown;
   return (
     <div className="present-caption">
       <div className="present-title" data-testid="present-title">
-        {where} · head {h} of {r.H}
-        {methodActive(r) ? ` · ${methodName(r.method)}` : ''}
+        {where} · head {head} of {H}
+        {method ? ` · ${method}` : ''}
       </div>
       <p className="present-summary" aria-live="polite" data-testid="present-summary">
-        {summary.replace(/^Head \d+: /, '')}
+        {figureSummary(fig, 3, false)}
       </p>
     </div>
   );

@@ -17,6 +17,4 @@ export const KEYS: { keys: string[]; what: string }[] = [
   { keys: ['PageUp', 'b'], what: 'previous step' },
 ];
 
-/** Events the keys send to views that own the state they change (the heatmap's zoom, a lesson's step). */
-export const ZOOM_EVENT = 'qk-zoom';
-export const STEP_EVENT = 'qk-step';
+export { STEP_EVENT, ZOOM_EVENT } from '../ui/events';

@@ -22,8 +22,6 @@ export function refuseTooLarge(name: string, info: CheckpointInfo, cap = MODEL_C
   if (info.loadedBytes > cap) throw new ModelError(name, `${describeCheckpoint(info)}. That is more than the ${fmt(cap)} this page loads; pick a smaller model (fewer layers or a smaller hidden size)`);
 }
 
-/** Text a freshly loaded model runs first. */
-export { MODEL_DEFAULT_TEXT };
 
 let client: ComputeClient | null = null;
 /** The compute client models run on (null before `mount`). */

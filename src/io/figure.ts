@@ -60,14 +60,14 @@ function masked(spec: FigureMap, i: number, j: number): boolean {
  * A sentence for screen readers and figure captions: the keys the locked (or last) query
  * attends to most, with their values.
  */
-export function figureSummary(fig: HeatmapFigure, top = 3): string {
+export function figureSummary(fig: HeatmapFigure, top = 3, titled = true): string {
   const { spec } = fig;
   const q = Math.min(spec.rows - 1, fig.locked?.q ?? spec.rows - 1);
   const row: { j: number; v: number }[] = [];
   for (let j = 0; j < spec.cols; j++) if (!masked(spec, q, j)) row.push({ j, v: spec.data[spec.offset + q * spec.cols + j] });
   row.sort((a, b) => b.v - a.v || a.j - b.j);
   const keys = row.slice(0, top).map(({ j, v }) => `key ${j} “${tokenLabel(fig.keyTokens[j] ?? '', 24)}” (${fmt(v)})`);
-  return `${fig.title}: ${spec.rows} queries × ${spec.cols} keys, ${spec.label}. Query ${q} “${tokenLabel(fig.tokens[q] ?? '', 24)}” ${keys.length ? `is highest at ${keys.join(', ')}` : 'has no unmasked key'}.`;
+  return `${titled ? `${fig.title}: ` : ''}${spec.rows} queries × ${spec.cols} keys, ${spec.label}. Query ${q} “${tokenLabel(fig.tokens[q] ?? '', 24)}” ${keys.length ? `is highest at ${keys.join(', ')}` : 'has no unmasked key'}.`;
 }
 
 /**

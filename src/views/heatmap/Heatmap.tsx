@@ -3,6 +3,7 @@ import { cellAt, IDENTITY, visibleWindow, type ZoomTransform } from '../../core/
 import { activeCell, marksFor } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
 import { useZoom } from '../../ui/useZoom';
+import { ZOOM_EVENT } from '../../ui/events';
 import { Segmented } from '../../ui/controls';
 import { useElementWidth } from '../../ui/useElementWidth';
 import { compareSpec, kvShown, shownArrays } from '../shared/mapSpec';
@@ -54,15 +55,15 @@ export function Heatmap({ maxSize = 620, compact = false }: { maxSize?: number; 
   const zoom = useZoom(overlay, size, size, Math.max(1, (Math.max(n, nk) * 24) / size), setT);
   // A new matrix size starts zoomed out.
   useEffect(() => zoom.reset(), [n, nk, size]); // eslint-disable-line react-hooks/exhaustive-deps
-  // The page's + − 0 keys (a window event, so the view needs no import from the app).
+  // The page's + − 0 keys (a window event: the view imports nothing from the app).
   useEffect(() => {
     const on = (e: Event) => {
       const f = (e as CustomEvent<number>).detail;
       if (f === 0) zoom.reset();
       else zoom.zoomBy(f);
     };
-    window.addEventListener('qk-zoom', on);
-    return () => window.removeEventListener('qk-zoom', on);
+    window.addEventListener(ZOOM_EVENT, on);
+    return () => window.removeEventListener(ZOOM_EVENT, on);
   }, [zoom]);
 
   // Static layer: redrawn when the data, the mode or the zoom changes — never on hover.

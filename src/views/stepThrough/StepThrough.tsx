@@ -2,12 +2,14 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQk } from '../../state/react';
 import { importedLayer } from '../../state/store';
 import type { Inputs } from '../../state/types';
+import { DEFAULT_INPUTS } from '../../state/defaults';
 import { planCompute } from '../../state/request';
 import { syntheticQKV } from '../../core/synthetic';
 import { attentionSteps, headWindow, type AttentionSteps, type HeadWindow } from '../../core/attentionSteps';
 import { cssColor } from '../../core/colormap';
 import type { QKV } from '../../core/tensor';
 import { showToken } from '../shared/format';
+import { STEP_EVENT } from '../../ui/events';
 
 const MAX_COLS = 8;
 const fmt = (x: number) => (x === -Infinity ? '−∞' : Math.abs(x) >= 100 || (Math.abs(x) < 0.01 && x !== 0) ? x.toExponential(1) : x.toFixed(Math.abs(x) >= 10 ? 1 : 2));
@@ -89,9 +91,8 @@ export function StepThrough({ large = false }: { large?: boolean }) {
   const layer = useQk((s) => importedLayer(s));
   const src = useQk((s) => s.source);
   const compute = useQk((s) => s.compute);
-  const method = useQk((s) => s.method);
-  const view = useQk((s) => s.view);
-  const inputs: Inputs = useMemo(() => ({ source: src, compute, method, view }), [src, compute, method, view]);
+  // The Q/K/V depend on the source and the mask only: changing head, view or method reuses them.
+  const inputs: Inputs = useMemo(() => ({ ...DEFAULT_INPUTS, source: src, compute }), [src, compute]);
   const [n, setN] = useState(8);
   const [at, setAt] = useState(0);
   const box = useRef<HTMLElement>(null);
@@ -120,8 +121,8 @@ export function StepThrough({ large = false }: { large?: boolean }) {
       if (!box.current || box.current.offsetParent === null || document.documentElement.dataset.lesson) return;
       setAt((a) => Math.max(0, Math.min(count - 1, a + (e as CustomEvent<number>).detail)));
     };
-    window.addEventListener('qk-step', on);
-    return () => window.removeEventListener('qk-step', on);
+    window.addEventListener(STEP_EVENT, on);
+    return () => window.removeEventListener(STEP_EVENT, on);
   }, [count]);
   if ('error' in source || !built) return <p className="small muted">{'error' in source ? source.error : ''}</p>;
   const { w, list } = built;
