@@ -1,0 +1,261 @@
+import { KERNEL_WASM } from './kernelWasm.gen';
+import type { KernelVariant } from './kernelWat';
+
+/** One head's inputs for the map kernel: `q [Nq, d]`, `k [Nk, d]` (row-major views). */
+export interface HeadInputs {
+  q: Float32Array;
+  k: Float32Array;
+  Nq: number;
+  Nk: number;
+  d: number;
+  /** Logit scale, usually 1/√d. */
+  scale: number;
+  causal: boolean;
+}
+
+/**
+ * Per query row: the softmax's max and sum (which make any weight exact from q·k), the row's
+ * entropy (nats), mean attention distance and weight on key 0. Rows with no visible key have
+ * sum 0.
+ */
+export interface RowStats {
+  max: Float32Array;
+  sum: Float32Array;
+  entropy: Float32Array;
+  distance: Float32Array;
+  sink: Float32Array;
+}
+
+export function emptyStats(N: number): RowStats {
+  return { max: new Float32Array(N), sum: new Float32Array(N), entropy: new Float32Array(N), distance: new Float32Array(N), sink: new Float32Array(N) };
+}
+
+/** Keys visible to query row i: `[0, len)`; the last Nq queries are the last Nq keys under a causal mask. */
+export function visibleKeys(i: number, Nq: number, Nk: number, causal: boolean): number {
+  return causal ? Math.max(0, Math.min(Nk, i + (Nk - Nq) + 1)) : Nk;
+}
+
+const up = (x: number, m: number) => Math.ceil(x / m) * m;
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  scores(q: number, k: number, out: number, rows: number, nc: number, d: number, stride: number, scale: number): void;
+  softmax(s: number, rows: number, nc: number, stride: number, len0: number, inc: number, cap: number, qpos0: number, stats: number): void;
+  normalize(s: number, rows: number, nc: number, stride: number, len0: number, inc: number, cap: number, col0: number, stats: number): void;
+  colmax(s: number, rows: number, nc: number, stride: number, out: number): void;
+}
+
+function decode(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The fastest kernel variant this engine can run (`fma` needs relaxed SIMD), or null without SIMD. */
+export function kernelSupport(): KernelVariant | null {
+  if (typeof WebAssembly === 'undefined') return null;
+  if (WebAssembly.validate(decode(KERNEL_WASM.fma) as BufferSource)) return 'fma';
+  if (WebAssembly.validate(decode(KERNEL_WASM.simd) as BufferSource)) return 'simd';
+  return null;
+}
+
+/**
+ * QK Scope's own attention-map kernel: WebAssembly SIMD, one thread. It computes the weights of
+ * a block of query rows against the keys they see (`scores`: 4×8 register tiles over packed
+ * panels; `softmax`: a vector exp with the row sums), max-pools them, and recomputes any window
+ * exactly from the row stats. It never holds more than one block of rows × keys.
+ */
+export class MapKernel {
+  readonly variant: KernelVariant;
+  private x: Exports;
+  private f32: Float32Array;
+  /** The head whose keys are packed now (by identity of its array and offset). */
+  private packed: { k: Float32Array; Nk: number; d: number } | null = null;
+  private kPtr = 0;
+  private kBytes = 0;
+
+  constructor(variant: KernelVariant | null = kernelSupport()) {
+    if (!variant) throw new Error('this browser has no WebAssembly SIMD');
+    this.variant = variant;
+    const mod = new WebAssembly.Module(decode(KERNEL_WASM[variant]) as BufferSource);
+    this.x = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+    this.f32 = new Float32Array(this.x.memory.buffer);
+  }
+
+  /** Bytes of the module's memory (it grows to the largest block seen, never shrinks). */
+  get memoryBytes(): number {
+    return this.x.memory.buffer.byteLength;
+  }
+
+  private ensure(bytes: number): void {
+    const have = this.x.memory.buffer.byteLength;
+    if (bytes > have) this.x.memory.grow(Math.ceil((bytes - have) / 65536));
+    if (this.f32.buffer !== this.x.memory.buffer) this.f32 = new Float32Array(this.x.memory.buffer);
+  }
+
+  /** Packs keys `[c0, c1)` of `k [Nk, d]` into 8-column panels at byte `at`; returns the panel bytes. */
+  private packKeys(k: Float32Array, d: number, c0: number, c1: number, at: number): number {
+    const n = up(c1 - c0, 8);
+    const bytes = n * d * 4;
+    this.ensure(at + bytes);
+    const f = this.f32;
+    const base = at >> 2;
+    f.fill(0, base, base + n * d);
+    for (let c = c0; c < c1; c++) {
+      const cc = c - c0;
+      const p = base + (cc >> 3) * d * 8 + (cc & 7);
+      const src = c * d;
+      for (let t = 0; t < d; t++) f[p + t * 8] = k[src + t];
+    }
+    return bytes;
+  }
+
+  /** Packs query rows `[r0, r1)` into 4-row panels at byte `at`. */
+  private packQueries(q: Float32Array, d: number, r0: number, r1: number, at: number): number {
+    const n = up(r1 - r0, 4);
+    const bytes = n * d * 4;
+    this.ensure(at + bytes);
+    const f = this.f32;
+    const base = at >> 2;
+    f.fill(0, base, base + n * d);
+    for (let r = r0; r < r1; r++) {
+      const rr = r - r0;
+      const p = base + (rr >> 2) * d * 4 + (rr & 3);
+      const src = r * d;
+      for (let t = 0; t < d; t++) f[p + t * 4] = q[src + t];
+    }
+    return bytes;
+  }
+
+  /** Keeps the head's keys packed across blocks (repacked when another head comes). */
+  private keys(x: HeadInputs): void {
+    const p = this.packed;
+    if (p && p.k === x.k && p.Nk === x.Nk && p.d === x.d) return;
+    this.kPtr = 0;
+    this.kBytes = this.packKeys(x.k, x.d, 0, x.Nk, 0);
+    this.packed = { k: x.k, Nk: x.Nk, d: x.d };
+  }
+
+  /**
+   * Weights of query rows `[r0, r1)` against the keys they see, in the module's memory, plus
+   * their row stats. Returns the float offset of the block (row stride `stride`), the number of
+   * columns computed (`nc`, a multiple of 8) and the stats' float offset ([max, Σe, Σe·x, Σe·dist] per row).
+   */
+  block(x: HeadInputs, r0: number, r1: number): { at: number; stride: number; nc: number; stats: number } {
+    this.keys(x);
+    const { d, Nq, Nk, causal } = x;
+    const rows = r1 - r0;
+    const stride = up(Nk, 8);
+    const kEnd = visibleKeys(r1 - 1, Nq, Nk, causal);
+    const nc = Math.max(8, up(kEnd, 8));
+    const qAt = this.kPtr + this.kBytes;
+    const qBytes = this.packQueries(x.q, d, r0, r1, qAt);
+    const sAt = qAt + qBytes;
+    const sBytes = up(rows, 4) * stride * 4;
+    const stAt = sAt + sBytes;
+    this.ensure(stAt + rows * 16);
+    this.x.scores(qAt, this.kPtr, sAt, up(rows, 4), nc, d, stride, x.scale);
+    // Unclamped: the kernel adds one key per row and masks lengths ≤ 0 (rows before any key).
+    const len0 = causal ? r0 + (Nk - Nq) + 1 : Nk;
+    this.x.softmax(sAt, rows, nc, stride, len0, causal ? 1 : 0, Nk, r0 + (Nk - Nq), stAt);
+    return { at: sAt >> 2, stride, nc, stats: stAt >> 2 };
+  }
+
+  /** The module's memory as floats (valid until the next call that may grow it). */
+  get heap(): Float32Array {
+    return this.f32;
+  }
+
+  /**
+   * Max-pooled weights of one head: cell (R, C) is the largest weight of rows `[R·f, R·f + f)`
+   * and columns `[C·f, C·f + f)`; −1 where every cell is masked. Computes the query rows of
+   * pooled rows `rows` (all by default), writes them into `out [⌈Nq/f⌉, ⌈Nk/f⌉]` and their row
+   * stats into `stats`. `onRow` is called after each pooled row (progress).
+   */
+  pooled(x: HeadInputs, f: number, out: Float32Array, stats: RowStats, rows?: Iterable<number>, onRow?: (R: number) => void): void {
+    const { Nq, Nk } = x;
+    const P = Math.ceil(Nq / f);
+    const Pc = Math.ceil(Nk / f);
+    // Blocks of whole pooled rows, about 32 query rows each (fewer per call costs call overhead).
+    const g = Math.max(1, Math.floor(32 / f));
+    const which = rows ? [...rows] : Array.from({ length: P }, (_, R) => R);
+    let w = 0;
+    while (w < which.length) {
+      // A run of consecutive pooled rows, at most g long.
+      let take = 1;
+      while (take < g && w + take < which.length && which[w + take] === which[w] + take) take++;
+      const R0 = which[w];
+      w += take;
+      const r0 = R0 * f;
+      const r1 = Math.min(Nq, (R0 + take) * f);
+      const b = this.block(x, r0, r1);
+      const cmAt = (b.stats << 2) + (r1 - r0) * 16;
+      if (f > 1) this.ensure(cmAt + b.nc * 4);
+      const heap = this.heap;
+      for (let r = r0; r < r1; r++) {
+        const so = b.stats + (r - r0) * 4;
+        const l = heap[so + 1];
+        stats.max[r] = heap[so];
+        stats.sum[r] = l;
+        stats.entropy[r] = l > 0 ? Math.log(l) - heap[so + 2] / l : 0;
+        stats.distance[r] = l > 0 ? heap[so + 3] / l : 0;
+        stats.sink[r] = l > 0 ? Math.max(0, heap[b.at + (r - r0) * b.stride]) : 0;
+      }
+      const live = Math.min(b.nc, Nk);
+      for (let gi = 0; gi < take; gi++) {
+        const R = R0 + gi;
+        const a = R * f;
+        const z = Math.min(Nq, a + f);
+        const o = R * Pc;
+        if (f === 1) {
+          const src = b.at + (a - r0) * b.stride;
+          out.set(heap.subarray(src, src + live), o);
+          out.fill(-1, o + live, o + Pc);
+        } else {
+          this.x.colmax((b.at + (a - r0) * b.stride) << 2, z - a, b.nc, b.stride, cmAt);
+          const c0 = cmAt >> 2;
+          for (let C = 0; C < Pc; C++) {
+            const j0 = C * f;
+            const j1 = Math.min(live, j0 + f);
+            let m = -1;
+            for (let j = j0; j < j1; j++) if (heap[c0 + j] > m) m = heap[c0 + j];
+            out[o + C] = m;
+          }
+        }
+        onRow?.(R);
+      }
+    }
+  }
+
+  /**
+   * Exact weights of the window rows `[r0, r1)` × columns `[c0, c1)` from the row stats
+   * (`max`, `sum`): row-major `[r1 − r0, c1 − c0]`, −1 where masked.
+   */
+  window(x: HeadInputs, stats: Pick<RowStats, 'max' | 'sum'>, r0: number, r1: number, c0: number, c1: number): Float32Array {
+    const { d, Nq, Nk, causal } = x;
+    const rows = r1 - r0;
+    const cols = c1 - c0;
+    const out = new Float32Array(rows * cols);
+    if (rows <= 0 || cols <= 0) return out;
+    this.packed = null; // the window's key panel overwrites the packed head
+    const kBytes = this.packKeys(x.k, d, c0, c1, 0);
+    const qAt = kBytes;
+    const qBytes = this.packQueries(x.q, d, r0, r1, qAt);
+    const stride = up(cols, 8);
+    const sAt = qAt + qBytes;
+    const stAt = sAt + up(rows, 4) * stride * 4;
+    this.ensure(stAt + rows * 8);
+    this.x.scores(qAt, 0, sAt, up(rows, 4), stride, d, stride, x.scale);
+    const f = this.f32;
+    for (let r = 0; r < rows; r++) {
+      const l = stats.sum[r0 + r];
+      f[(stAt >> 2) + 2 * r] = stats.max[r0 + r];
+      f[(stAt >> 2) + 2 * r + 1] = l > 0 ? 1 / l : 0;
+    }
+    this.x.normalize(sAt, rows, stride, stride, causal ? r0 + (Nk - Nq) + 1 : Nk, causal ? 1 : 0, Nk, c0, stAt);
+    const h = this.f32;
+    for (let r = 0; r < rows; r++) out.set(h.subarray((sAt >> 2) + r * stride, (sAt >> 2) + r * stride + cols), r * cols);
+    return out;
+  }
+}

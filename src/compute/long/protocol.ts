@@ -1,0 +1,39 @@
+import type { RowStats } from './kernel';
+
+/** The long-context inputs: every head's queries and keys (values are not needed for maps). */
+export interface LongInputs {
+  /** `[H, Nq, d]` */
+  q: Float32Array;
+  /** `[Hkv, Nk, d]` */
+  k: Float32Array;
+  H: number;
+  Hkv: number;
+  Nq: number;
+  Nk: number;
+  d: number;
+  /** Query head → KV head. */
+  kvOf: number[];
+  scale: number;
+  causal: boolean;
+}
+
+/** Pooled rows of one head computed by one worker: row `rows[i]` is `map[i·Pc … (i+1)·Pc)`. */
+export interface PooledPart {
+  head: number;
+  f: number;
+  rows: Int32Array;
+  map: Float32Array;
+  /** Stats of the query rows those pooled rows cover, in the same order. */
+  qrows: Int32Array;
+  stats: RowStats;
+}
+
+export type ToLongWorker =
+  | { id: number; kind: 'inputs'; inputs: LongInputs }
+  | { id: number; kind: 'pooled'; heads: number[]; f: number; part: number; parts: number; chunk: number }
+  | { id: number; kind: 'window'; head: number; r0: number; r1: number; c0: number; c1: number; max: Float32Array; sum: Float32Array };
+
+export type FromLongWorker =
+  | { id: number; kind: 'progress'; rows: number }
+  | { id: number; kind: 'done'; parts?: PooledPart[]; window?: Float32Array; variant: string; ms: number; memory: number }
+  | { id: number; kind: 'error'; error: string };

@@ -1,0 +1,63 @@
+import { emptyStats, MapKernel, type HeadInputs } from './kernel';
+import type { FromLongWorker, LongInputs, PooledPart, ToLongWorker } from './protocol';
+
+/**
+ * The long-context worker's state and message handling (also run in the page when no worker can
+ * start). A pooled request takes every `parts`-th chunk of `chunk` pooled rows starting at
+ * `part`, so two workers share a causal map evenly.
+ */
+export class LongServer {
+  private kernel: MapKernel | null = null;
+  private inputs: LongInputs | null = null;
+
+  private head(h: number): HeadInputs {
+    const x = this.inputs!;
+    const kv = x.kvOf[h];
+    return { q: x.q.subarray(h * x.Nq * x.d, (h + 1) * x.Nq * x.d), k: x.k.subarray(kv * x.Nk * x.d, (kv + 1) * x.Nk * x.d), Nq: x.Nq, Nk: x.Nk, d: x.d, scale: x.scale, causal: x.causal };
+  }
+
+  handle(msg: ToLongWorker, progress: (m: FromLongWorker) => void): { reply: FromLongWorker; transfer: ArrayBuffer[] } {
+    const t0 = performance.now();
+    try {
+      this.kernel ??= new MapKernel();
+      const k = this.kernel;
+      switch (msg.kind) {
+        case 'inputs':
+          this.inputs = msg.inputs;
+          return { reply: { id: msg.id, kind: 'done', variant: k.variant, ms: performance.now() - t0, memory: k.memoryBytes }, transfer: [] };
+        case 'pooled': {
+          if (!this.inputs) throw new Error('no inputs were sent');
+          const { Nq, Nk } = this.inputs;
+          const P = Math.ceil(Nq / msg.f);
+          const Pc = Math.ceil(Nk / msg.f);
+          const mine: number[] = [];
+          for (let R = 0; R < P; R++) if (Math.floor(R / msg.chunk) % msg.parts === msg.part) mine.push(R);
+          const parts: PooledPart[] = [];
+          let done = 0;
+          for (const h of msg.heads) {
+            const full = new Float32Array(P * Pc);
+            const stats = emptyStats(Nq);
+            k.pooled(this.head(h), msg.f, full, stats, mine, () => {
+              if (++done % 16 === 0) progress({ id: msg.id, kind: 'progress', rows: 16 });
+            });
+            // Only this worker's rows go back.
+            const map = new Float32Array(mine.length * Pc);
+            mine.forEach((R, i) => map.set(full.subarray(R * Pc, (R + 1) * Pc), i * Pc));
+            const qrows = Int32Array.from(mine.flatMap((R) => Array.from({ length: Math.max(0, Math.min(Nq, R * msg.f + msg.f) - R * msg.f) }, (_, t) => R * msg.f + t)));
+            const pick = (a: Float32Array) => Float32Array.from(qrows, (r) => a[r]);
+            parts.push({ head: h, f: msg.f, rows: Int32Array.from(mine), map, qrows, stats: { max: pick(stats.max), sum: pick(stats.sum), entropy: pick(stats.entropy), distance: pick(stats.distance), sink: pick(stats.sink) } });
+          }
+          const transfer = parts.flatMap((p) => [p.rows.buffer, p.map.buffer, p.qrows.buffer, ...Object.values(p.stats).map((a: Float32Array) => a.buffer)]) as ArrayBuffer[];
+          return { reply: { id: msg.id, kind: 'done', parts, variant: k.variant, ms: performance.now() - t0, memory: k.memoryBytes }, transfer };
+        }
+        case 'window': {
+          if (!this.inputs) throw new Error('no inputs were sent');
+          const w = k.window(this.head(msg.head), { max: msg.max, sum: msg.sum }, msg.r0, msg.r1, msg.c0, msg.c1);
+          return { reply: { id: msg.id, kind: 'done', window: w, variant: k.variant, ms: performance.now() - t0, memory: k.memoryBytes }, transfer: [w.buffer as ArrayBuffer] };
+        }
+      }
+    } catch (e) {
+      return { reply: { id: msg.id, kind: 'error', error: (e as Error).message ?? String(e) }, transfer: [] };
+    }
+  }
+}
