@@ -27,6 +27,7 @@ import { createModel, forward } from '../compute/forward';
 import { mulberry32 } from '../core/prng';
 import { median, time } from './harnessTime';
 import { benchModel } from './harnessModel';
+import './harnessLong';
 
 
 function randomInputs(H: number, Hkv: number, N: number, d: number, seed = 1): QKV {

@@ -135,6 +135,33 @@ describe('pooled maps and windows against the plain-JavaScript reference', () =>
   }
 });
 
+describe('sliding windows and attention sinks', () => {
+  it('match the reference with the same allowed set', () => {
+    const N = 180, d = 64, w = 37, sinks = 4;
+    const { q, k } = randomHead(N, N, d, 99);
+    const allowed = (_h: number, i: number, j: number) => j <= i && (j > i - w || j < sinks);
+    const ref = referenceAttention({ q: { shape: [1, N, d], data: q }, k: { shape: [1, N, d], data: k }, v: { shape: [1, N, 1], data: new Float32Array(N) } }, { causal: true, allowed });
+    for (const s of [0, sinks]) {
+      const allow = (i: number, j: number) => j <= i && (j > i - w || j < s);
+      const r = s ? ref : referenceAttention({ q: { shape: [1, N, d], data: q }, k: { shape: [1, N, d], data: k }, v: { shape: [1, N, 1], data: new Float32Array(N) } }, { causal: true, allowed: (_h, i, j) => allow(i, j) });
+      const hi: HeadInputs = { q, k, Nq: N, Nk: N, d, scale: 1 / 8, causal: true, window: w, sinks: s };
+      for (const f of [1, 5]) {
+        const P = Math.ceil(N / f);
+        const out = new Float32Array(P * P);
+        const st = emptyStats(N);
+        kernel.pooled(hi, f, out, st);
+        const pr = poolRef(r.weights, N, N, f, (i, j) => !allow(i, j));
+        const bad = Array.from(out).findIndex((v, i) => Math.abs(v - pr[i]) > 2e-6);
+        expect(bad < 0 ? '' : `s=${s} f=${f} at ${Math.floor(bad / Math.ceil(N / f))},${bad % Math.ceil(N / f)}: ${out[bad]} vs ${pr[bad]}`).toBe('');
+        const win = kernel.window(hi, st, 50, 120, 0, 90);
+        let m = 0;
+        for (let i = 50; i < 120; i++) for (let j = 0; j < 90; j++) m = Math.max(m, Math.abs(win[(i - 50) * 90 + j] - (allow(i, j) ? r.weights[i * N + j] : -1)));
+        expect(m).toBeLessThan(2e-6);
+      }
+    }
+  });
+});
+
 describe('LongEngine (in the page, as in Node)', () => {
   it('pools every head of a GQA layer, reports progress, and cancels', async () => {
     const { LongEngine, CancelledError } = await import('../../src/compute/long/engine');
@@ -143,22 +170,23 @@ describe('LongEngine (in the page, as in Node)', () => {
     const q = Float32Array.from({ length: H * N * d }, () => 2 * g());
     const k = Float32Array.from({ length: Hkv * N * d }, () => g());
     const eng = new LongEngine({ inPage: true });
-    eng.setInputs({ q, k, H, Hkv, Nq: N, Nk: N, d, kvOf: [0, 0, 1, 1], scale: 1 / Math.sqrt(d), causal: true });
+    eng.setInputs({ q, k, H, Hkv, Nq: N, Nk: N, d, kvOf: [0, 0, 1, 1], scale: 1 / Math.sqrt(d) });
+    const mask = { causal: true };
     const seen: number[] = [];
-    const maps = await eng.pooled([0, 1, 2, 3], 4, (done) => seen.push(done));
+    const maps = await eng.pooled([0, 1, 2, 3], 4, mask, (done) => seen.push(done));
     expect(seen.at(-1)).toBe(4 * 75);
     const ref = referenceAttention({ q: { shape: [H, N, d], data: q }, k: { shape: [Hkv, N, d], data: k }, v: { shape: [Hkv, N, 1], data: new Float32Array(Hkv * N) } }, { causal: true });
     for (const m of maps) {
       const w = ref.weights.subarray(m.head * N * N, (m.head + 1) * N * N);
       expect(maxAbsDiff(m.map, poolRef(w, N, N, 4, (i, j) => j > i))).toBeLessThan(2e-6);
     }
-    const win = await eng.window(2, maps[2].stats, 100, 140, 20, 130);
+    const win = await eng.window(2, mask, maps[2].stats, 100, 140, 20, 130);
     expect(win[(120 - 100) * 110 + (50 - 20)]).toBeCloseTo(ref.weights[2 * N * N + 120 * N + 50], 6);
-    const running = eng.pooled([0, 1, 2, 3], 1);
+    const running = eng.pooled([0, 1, 2, 3], 1, mask);
     eng.cancel();
     await expect(running).rejects.toBeInstanceOf(CancelledError);
     // After a cancel, the next request starts again with the same inputs.
-    const again = await eng.pooled([3], 4);
+    const again = await eng.pooled([3], 4, mask);
     expect(again[0].map).toEqual(maps[3].map);
   });
 });

@@ -1,6 +1,7 @@
 import { emptyStats, type RowStats } from './kernel';
 import { LongServer } from './serve';
-import type { FromLongWorker, LongInputs, PooledPart, ToLongWorker } from './protocol';
+import type { FromLongWorker, LongInputs, LongMask, PooledPart, ToLongWorker } from './protocol';
+import type { SyntheticSpec } from '../../core/synthetic';
 
 /** One head's max-pooled map: `map [P, Pc]`, cell (R, C) the largest weight of its f × f cells (−1: all masked). */
 export interface PooledMap {
@@ -112,6 +113,18 @@ export class LongEngine {
     return this.slots;
   }
 
+  /**
+   * Draws the synthetic source's Q and K in a worker (not in the page, which would stall) and
+   * makes them the inputs; returns the page's copy.
+   */
+  async synthetic(spec: SyntheticSpec, kvOf: number[], scale: number): Promise<LongInputs> {
+    this.inputs = null;
+    const slots = this.start();
+    const r = await slots[0].post({ id: nextId++, kind: 'synthetic', spec, kvOf, scale }, [], () => {});
+    this.setInputs(r.inputs!);
+    return r.inputs!;
+  }
+
   /** Sets the inputs every later request reads (they are copied to each worker). */
   setInputs(x: LongInputs): void {
     this.inputs = x;
@@ -126,7 +139,7 @@ export class LongEngine {
    * Max-pooled maps of `heads` at pool factor `f` (f = 1: the exact weights), with each query
    * row's stats. `onProgress(done, total)` counts pooled rows.
    */
-  async pooled(heads: number[], f: number, onProgress?: (done: number, total: number) => void): Promise<PooledMap[]> {
+  async pooled(heads: number[], f: number, mask: LongMask, onProgress?: (done: number, total: number) => void): Promise<PooledMap[]> {
     const x = this.inputs;
     if (!x) throw new Error('no long-context inputs are set');
     const slots = this.start();
@@ -138,7 +151,7 @@ export class LongEngine {
     const chunk = Math.max(1, Math.ceil(32 / f));
     const replies = await Promise.all(
       slots.map((s, part) =>
-        s.post({ id: nextId++, kind: 'pooled', heads, f, part, parts: slots.length, chunk }, [], (rows) => {
+        s.post({ id: nextId++, kind: 'pooled', heads, f, mask, part, parts: slots.length, chunk }, [], (rows) => {
           done += rows;
           onProgress?.(Math.min(done, total), total);
         }),
@@ -160,11 +173,11 @@ export class LongEngine {
   }
 
   /** Exact weights of rows `[r0, r1)` × keys `[c0, c1)` of one head, from its row stats. */
-  async window(head: number, stats: Pick<RowStats, 'max' | 'sum'>, r0: number, r1: number, c0: number, c1: number): Promise<Float32Array> {
+  async window(head: number, mask: LongMask, stats: Pick<RowStats, 'max' | 'sum'>, r0: number, r1: number, c0: number, c1: number): Promise<Float32Array> {
     if (!this.inputs) throw new Error('no long-context inputs are set');
     const slots = this.start();
     await this.sent;
-    const msg: WithoutId<ToLongWorker> = { kind: 'window', head, r0, r1, c0, c1, max: stats.max, sum: stats.sum };
+    const msg: WithoutId<ToLongWorker> = { kind: 'window', head, mask, r0, r1, c0, c1, max: stats.max, sum: stats.sum };
     const r = await slots[0].post({ ...msg, id: nextId++ } as ToLongWorker, [], () => {});
     return r.window!;
   }

@@ -11,6 +11,16 @@ export interface HeadInputs {
   /** Logit scale, usually 1/√d. */
   scale: number;
   causal: boolean;
+  /** Sliding window (needs `causal`): query i sees only its last `window` keys. */
+  window?: number;
+  /** With a window: the first `sinks` keys stay visible too (StreamingLLM's attention sinks). */
+  sinks?: number;
+}
+
+/** The kernel's lower key bound of query row r0 (−2³⁰: none) and the count of sink keys. */
+function lowerBound(x: HeadInputs, r0: number): { lo0: number; sinkn: number } {
+  if (!x.window || !x.causal) return { lo0: -(2 ** 30), sinkn: 0 };
+  return { lo0: r0 + (x.Nk - x.Nq) - x.window + 1, sinkn: x.sinks ?? 0 };
 }
 
 /**
@@ -40,8 +50,8 @@ const up = (x: number, m: number) => Math.ceil(x / m) * m;
 interface Exports {
   memory: WebAssembly.Memory;
   scores(q: number, k: number, out: number, rows: number, nc: number, d: number, stride: number, scale: number): void;
-  softmax(s: number, rows: number, nc: number, stride: number, len0: number, inc: number, cap: number, qpos0: number, stats: number): void;
-  normalize(s: number, rows: number, nc: number, stride: number, len0: number, inc: number, cap: number, col0: number, stats: number): void;
+  softmax(s: number, rows: number, nc: number, stride: number, len0: number, inc: number, cap: number, lo0: number, sinkn: number, qpos0: number, stats: number): void;
+  normalize(s: number, rows: number, nc: number, stride: number, len0: number, inc: number, cap: number, lo0: number, sinkn: number, col0: number, stats: number): void;
   colmax(s: number, rows: number, nc: number, stride: number, out: number): void;
 }
 
@@ -158,7 +168,8 @@ export class MapKernel {
     this.x.scores(qAt, this.kPtr, sAt, up(rows, 4), nc, d, stride, x.scale);
     // Unclamped: the kernel adds one key per row and masks lengths ≤ 0 (rows before any key).
     const len0 = causal ? r0 + (Nk - Nq) + 1 : Nk;
-    this.x.softmax(sAt, rows, nc, stride, len0, causal ? 1 : 0, Nk, r0 + (Nk - Nq), stAt);
+    const { lo0, sinkn } = lowerBound(x, r0);
+    this.x.softmax(sAt, rows, nc, stride, len0, causal ? 1 : 0, Nk, lo0, sinkn, r0 + (Nk - Nq), stAt);
     return { at: sAt >> 2, stride, nc, stats: stAt >> 2 };
   }
 
@@ -253,7 +264,8 @@ export class MapKernel {
       f[(stAt >> 2) + 2 * r] = stats.max[r0 + r];
       f[(stAt >> 2) + 2 * r + 1] = l > 0 ? 1 / l : 0;
     }
-    this.x.normalize(sAt, rows, stride, stride, causal ? r0 + (Nk - Nq) + 1 : Nk, causal ? 1 : 0, Nk, c0, stAt);
+    const { lo0, sinkn } = lowerBound(x, r0);
+    this.x.normalize(sAt, rows, stride, stride, causal ? r0 + (Nk - Nq) + 1 : Nk, causal ? 1 : 0, Nk, lo0, sinkn, c0, stAt);
     const h = this.f32;
     for (let r = 0; r < rows; r++) out.set(h.subarray((sAt >> 2) + r * stride, (sAt >> 2) + r * stride + cols), r * cols);
     return out;

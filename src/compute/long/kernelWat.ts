@@ -50,8 +50,42 @@ const hmax = (l: string) =>
 const hsum = (l: string) =>
   `(f32.add (f32.add (f32x4.extract_lane 0 (local.get ${l})) (f32x4.extract_lane 1 (local.get ${l}))) (f32.add (f32x4.extract_lane 2 (local.get ${l})) (f32x4.extract_lane 3 (local.get ${l}))))`;
 
-/** Lane mask of columns `j0 + lane < len` (i32 lanes). */
-const liveMask = `(i32x4.lt_s (i32x4.add (i32x4.splat (local.get $j)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $len)))`;
+/** Lane mask of the live columns j: `j < len` and (`j ≥ lo` or `j < sinkn`) (i32 lanes). */
+const lanes = `(i32x4.add (i32x4.splat (local.get $j)) (v128.const i32x4 0 1 2 3))`;
+const liveMask = `(v128.and (i32x4.lt_s ${lanes} (i32x4.splat (local.get $len))) (v128.or (i32x4.ge_s ${lanes} (i32x4.splat (local.get $lo))) (i32x4.lt_s ${lanes} (i32x4.splat (local.get $sinkn)))))`;
+
+/**
+ * Sets the masked lanes of the live span's edge vectors (or of the whole span when sink keys
+ * and the window leave a gap) to `value`. Uses locals $j $a $gap $len $lo.
+ */
+function premask(ja: string, jb: string, value: string): string {
+  const one = `(v128.store (local.get $a) (v128.bitselect (v128.load (local.get $a)) ${value} ${liveMask}))`;
+  const at = (j: string) => `(local.set $j ${j}) (local.set $a (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))`;
+  return `(if (i32.lt_s (local.get ${ja}) (local.get ${jb})) (then
+        (if (local.get $gap)
+          (then
+            ${at(`(local.get ${ja})`)}
+            (loop $pm
+              ${one}
+              (local.set $a (i32.add (local.get $a) (i32.const 16)))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (br_if $pm (i32.lt_s (local.get $j) (local.get ${jb})))))
+          (else
+            ${at(`(local.get ${ja})`)} ${one}
+            ${at(`(i32.sub (local.get ${jb}) (i32.const 4))`)} ${one}))))`;
+}
+
+/** Stores \`value\` in columns [from, to) of the row (whole vectors). Uses locals $j $a. */
+function fill(from: string, to: string, value: string): string {
+  return `(local.set $j ${from})
+      (local.set $a (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+      (block $filled (loop $fill
+        (br_if $filled (i32.ge_s (local.get $j) ${to}))
+        (v128.store (local.get $a) ${value})
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $fill)))`;
+}
 
 /** The module text for one variant. */
 export function kernelWat(variant: KernelVariant): string {
@@ -97,78 +131,93 @@ export function kernelWat(variant: KernelVariant): string {
       (br_if $rows (i32.lt_s (local.get $r) (local.get $rows)))))
 
   ;; Row softmax in place over the first nc columns (a multiple of 4) of rows rows. Row r sees
-  ;; len(r) = min(cap, len0 + r·inc) keys; the rest become −1 (masked). Per row, stats gets
+  ;; keys j < len(r) = min(cap, len0 + r·inc) with j ≥ lo0 + r·inc or j < sinkn; the rest
+  ;; become −1 (masked). Per row, stats gets
   ;; [max, Σe, Σe·(s − max), Σe·|qpos0 + r − j|] (the host turns them into entropy and distance).
-  (func (export "softmax") (param $s i32) (param $rows i32) (param $nc i32) (param $stride i32) (param $len0 i32) (param $inc i32) (param $cap i32) (param $qpos0 f32) (param $stats i32)
-    (local $r i32) (local $j i32) (local $len i32) (local $a i32) (local $row i32) (local $mx f32) (local $l f32)
-    (local $x v128) (local $y v128) (local $fx v128) (local $p v128) (local $e v128) (local $vm v128) (local $mask v128)
+  ;; The loops run over the row's live span [ja, jb) without lane masks: masked lanes inside it
+  ;; (the span's two edge vectors, or a gap between sink keys and the window) are first set to
+  ;; −3e38, so their e is ~1e-38 (below any weight's resolution), and set to −1 at the end.
+  (func (export "softmax") (param $s i32) (param $rows i32) (param $nc i32) (param $stride i32) (param $len0 i32) (param $inc i32) (param $cap i32) (param $lo0 i32) (param $sinkn i32) (param $qpos0 f32) (param $stats i32)
+    (local $r i32) (local $j i32) (local $len i32) (local $lo i32) (local $a i32) (local $row i32) (local $mx f32) (local $l f32)
+    (local $ja i32) (local $jb i32) (local $gap i32) (local $end i32)
+    (local $x v128) (local $y v128) (local $fx v128) (local $p v128) (local $e v128) (local $vm v128)
     (local $sum v128) (local $sex v128) (local $sed v128) (local $jf v128) (local $qp v128) (local $inv v128)
     (if (i32.le_s (local.get $rows) (i32.const 0)) (then (return)))
     (loop $rows
       (local.set $len (i32.add (local.get $len0) (i32.mul (local.get $r) (local.get $inc))))
       (if (i32.gt_s (local.get $len) (local.get $cap)) (then (local.set $len (local.get $cap))))
+      (local.set $lo (i32.add (local.get $lo0) (i32.mul (local.get $r) (local.get $inc))))
       (local.set $row (i32.add (local.get $s) (i32.shl (i32.mul (local.get $r) (local.get $stride)) (i32.const 2))))
-      ;; 1: the row's max over its live keys
+      ;; the live span: [ja, jb), whole vectors
+      (local.set $gap (i32.and (i32.gt_s (local.get $sinkn) (i32.const 0)) (i32.gt_s (local.get $lo) (local.get $sinkn))))
+      (local.set $ja (select (i32.const 0) (i32.and (select (local.get $lo) (i32.const 0) (i32.gt_s (local.get $lo) (i32.const 0))) (i32.const -4)) (i32.gt_s (local.get $sinkn) (i32.const 0))))
+      (local.set $jb (i32.and (i32.add (local.get $len) (i32.const 3)) (i32.const -4)))
+      (if (i32.gt_s (local.get $jb) (local.get $nc)) (then (local.set $jb (local.get $nc))))
+      (if (i32.le_s (local.get $jb) (local.get $ja)) (then (local.set $jb (local.get $ja))))
+      ${premask('$ja', '$jb', v(-3.0e38))}
+      ;; 1: the row's max
       (local.set $vm ${v(-3.0e38)})
-      (local.set $j (i32.const 0))
-      (local.set $a (local.get $row))
-      (loop $max
-        (local.set $vm (f32x4.max (local.get $vm) (v128.bitselect (v128.load (local.get $a)) ${v(-3.0e38)} ${liveMask})))
+      (local.set $a (i32.add (local.get $row) (i32.shl (local.get $ja) (i32.const 2))))
+      (local.set $end (i32.add (local.get $row) (i32.shl (local.get $jb) (i32.const 2))))
+      (block $done1 (loop $max
+        (br_if $done1 (i32.ge_u (local.get $a) (local.get $end)))
+        (local.set $vm (f32x4.max (local.get $vm) (v128.load (local.get $a))))
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
-        (local.set $j (i32.add (local.get $j) (i32.const 4)))
-        (br_if $max (i32.lt_s (local.get $j) (local.get $nc))))
+        (br $max)))
       (local.set $mx ${hmax('$vm')})
       (local.set $vm (f32x4.splat (local.get $mx)))
-      ;; 2: e = exp(s − max) for live keys, 0 for masked ones; the sums
+      ;; 2: e = exp(s − max) and the sums
       (local.set $sum (v128.const i32x4 0 0 0 0))
       (local.set $sex (v128.const i32x4 0 0 0 0))
       (local.set $sed (v128.const i32x4 0 0 0 0))
-      (local.set $jf (v128.const f32x4 0 1 2 3))
+      (local.set $jf (f32x4.add (f32x4.splat (f32.convert_i32_s (local.get $ja))) (v128.const f32x4 0 1 2 3)))
       (local.set $qp (f32x4.splat (f32.add (local.get $qpos0) (f32.convert_i32_s (local.get $r)))))
-      (local.set $j (i32.const 0))
-      (local.set $a (local.get $row))
-      (loop $exp
-        (local.set $mask ${liveMask})
-        (local.set $y (v128.and (f32x4.sub (v128.load (local.get $a)) (local.get $vm)) (local.get $mask)))
+      (local.set $a (i32.add (local.get $row) (i32.shl (local.get $ja) (i32.const 2))))
+      (block $done2 (loop $exp
+        (br_if $done2 (i32.ge_u (local.get $a) (local.get $end)))
+        (local.set $y (f32x4.sub (v128.load (local.get $a)) (local.get $vm)))
         (local.set $x (local.get $y))
         ${exp4(variant, '$e')}
-        (local.set $e (v128.and (local.get $e) (local.get $mask)))
         (v128.store (local.get $a) (local.get $e))
         (local.set $sum (f32x4.add (local.get $sum) (local.get $e)))
-        (local.set $sex ${m('(local.get $e)', '(local.get $y)', '(local.get $sex)')})
+        (local.set $sex ${m('(local.get $e)', `(f32x4.max (local.get $y) ${v(-87.3)})`, '(local.get $sex)')})
         (local.set $sed ${m('(local.get $e)', '(f32x4.abs (f32x4.sub (local.get $qp) (local.get $jf)))', '(local.get $sed)')})
         (local.set $jf (f32x4.add (local.get $jf) ${v(4)}))
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
-        (local.set $j (i32.add (local.get $j) (i32.const 4)))
-        (br_if $exp (i32.lt_s (local.get $j) (local.get $nc))))
+        (br $exp)))
       (local.set $l ${hsum('$sum')})
+      (if (i32.le_s (local.get $len) (local.get $ja)) (then (local.set $l (f32.const 0))))
       (f32.store offset=0 (local.get $stats) (local.get $mx))
       (f32.store offset=4 (local.get $stats) (local.get $l))
       (f32.store offset=8 (local.get $stats) ${hsum('$sex')})
       (f32.store offset=12 (local.get $stats) ${hsum('$sed')})
       (local.set $stats (i32.add (local.get $stats) (i32.const 16)))
-      ;; 3: normalise; masked keys become −1
+      ;; 3: normalise the span, then −1 on every masked key
       (local.set $inv (f32x4.splat (f32.div (f32.const 1) (local.get $l))))
-      (local.set $j (i32.const 0))
-      (local.set $a (local.get $row))
-      (loop $norm
-        (v128.store (local.get $a) (v128.bitselect (f32x4.mul (v128.load (local.get $a)) (local.get $inv)) ${v(-1)} ${liveMask}))
+      (local.set $a (i32.add (local.get $row) (i32.shl (local.get $ja) (i32.const 2))))
+      (block $done3 (loop $norm
+        (br_if $done3 (i32.ge_u (local.get $a) (local.get $end)))
+        (v128.store (local.get $a) (f32x4.mul (v128.load (local.get $a)) (local.get $inv)))
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
-        (local.set $j (i32.add (local.get $j) (i32.const 4)))
-        (br_if $norm (i32.lt_s (local.get $j) (local.get $nc))))
+        (br $norm)))
+      ${premask('$ja', '$jb', v(-1))}
+      ${fill('(i32.const 0)', '(local.get $ja)', v(-1))}
+      ${fill('(local.get $jb)', '(local.get $nc)', v(-1))}
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $rows (i32.lt_s (local.get $r) (local.get $rows)))))
 
   ;; Weights of a window from known row stats: s[r, j] = exp(s − max_r)·inv_r when column
   ;; col0 + j is one of the row's len(r) keys, else −1. stats holds [max, 1/Σe] per row.
-  (func (export "normalize") (param $s i32) (param $rows i32) (param $nc i32) (param $stride i32) (param $len0 i32) (param $inc i32) (param $cap i32) (param $col0 i32) (param $stats i32)
-    (local $r i32) (local $j i32) (local $len i32) (local $a i32)
+  (func (export "normalize") (param $s i32) (param $rows i32) (param $nc i32) (param $stride i32) (param $len0 i32) (param $inc i32) (param $cap i32) (param $lo0 i32) (param $sinkn i32) (param $col0 i32) (param $stats i32)
+    (local $r i32) (local $j i32) (local $len i32) (local $lo i32) (local $a i32)
     (local $x v128) (local $fx v128) (local $p v128) (local $e v128) (local $vm v128) (local $inv v128)
     (if (i32.le_s (local.get $rows) (i32.const 0)) (then (return)))
+    (local.set $sinkn (i32.sub (local.get $sinkn) (local.get $col0)))
     (loop $rows
       (local.set $len (i32.add (local.get $len0) (i32.mul (local.get $r) (local.get $inc))))
       (if (i32.gt_s (local.get $len) (local.get $cap)) (then (local.set $len (local.get $cap))))
       (local.set $len (i32.sub (local.get $len) (local.get $col0)))
+      (local.set $lo (i32.sub (i32.add (local.get $lo0) (i32.mul (local.get $r) (local.get $inc))) (local.get $col0)))
       (local.set $vm (v128.load32_splat offset=0 (local.get $stats)))
       (local.set $inv (v128.load32_splat offset=4 (local.get $stats)))
       (local.set $stats (i32.add (local.get $stats) (i32.const 8)))

@@ -1,4 +1,5 @@
 import type { RowStats } from './kernel';
+import type { SyntheticSpec } from '../../core/synthetic';
 
 /** The long-context inputs: every head's queries and keys (values are not needed for maps). */
 export interface LongInputs {
@@ -14,7 +15,13 @@ export interface LongInputs {
   /** Query head → KV head. */
   kvOf: number[];
   scale: number;
+}
+
+/** Which keys each query sees: causal or not, and a sliding window with optional sink keys. */
+export interface LongMask {
   causal: boolean;
+  window?: number;
+  sinks?: number;
 }
 
 /** Pooled rows of one head computed by one worker: row `rows[i]` is `map[i·Pc … (i+1)·Pc)`. */
@@ -30,10 +37,11 @@ export interface PooledPart {
 
 export type ToLongWorker =
   | { id: number; kind: 'inputs'; inputs: LongInputs }
-  | { id: number; kind: 'pooled'; heads: number[]; f: number; part: number; parts: number; chunk: number }
-  | { id: number; kind: 'window'; head: number; r0: number; r1: number; c0: number; c1: number; max: Float32Array; sum: Float32Array };
+  | { id: number; kind: 'synthetic'; spec: SyntheticSpec; kvOf: number[]; scale: number }
+  | { id: number; kind: 'pooled'; heads: number[]; f: number; mask: LongMask; part: number; parts: number; chunk: number }
+  | { id: number; kind: 'window'; head: number; mask: LongMask; r0: number; r1: number; c0: number; c1: number; max: Float32Array; sum: Float32Array };
 
 export type FromLongWorker =
   | { id: number; kind: 'progress'; rows: number }
-  | { id: number; kind: 'done'; parts?: PooledPart[]; window?: Float32Array; variant: string; ms: number; memory: number }
+  | { id: number; kind: 'done'; parts?: PooledPart[]; window?: Float32Array; inputs?: LongInputs; variant: string; ms: number; memory: number }
   | { id: number; kind: 'error'; error: string };

@@ -1,0 +1,93 @@
+/**
+ * Long-context measurements for `npm run bench` (window.qkLong on bench.html): the WebAssembly
+ * kernel on one thread, the worker engine, and a plain-JavaScript loop doing the same work
+ * (scores, softmax, max-pooling), all on the same random inputs. FLOPs count the attention
+ * map's products only: 2·d per visible (query, key) pair.
+ */
+import { emptyStats, MapKernel, type HeadInputs } from '../compute/long/kernel';
+import { LongEngine } from '../compute/long/engine';
+import type { KernelVariant } from '../compute/long/kernelWat';
+import { mulberry32, gaussian } from '../core/prng';
+
+function randomHead(N: number, d: number, seed = 1): { q: Float32Array; k: Float32Array } {
+  const g = gaussian(mulberry32(seed));
+  return { q: Float32Array.from({ length: N * d }, () => 2 * g()), k: Float32Array.from({ length: N * d }, () => g()) };
+}
+
+export const mapFlops = (N: number, d: number, causal: boolean) => 2 * d * (causal ? (N * (N + 1)) / 2 : N * N);
+
+/** Median of `reps` timed runs after one warm-up, in ms. */
+async function timed(reps: number, fn: () => unknown | Promise<unknown>): Promise<number> {
+  await fn();
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
+  return ts.sort((a, b) => a - b)[Math.floor(reps / 2)];
+}
+
+/** The plain-JavaScript loop: one pooled map of one head, row by row (no N² buffer). */
+function jsPooled(x: HeadInputs, f: number, out: Float32Array): void {
+  const { q, k, Nq, Nk, d, scale, causal } = x;
+  const Pc = Math.ceil(Nk / f);
+  const row = new Float32Array(Nk);
+  out.fill(-1);
+  for (let i = 0; i < Nq; i++) {
+    const len = causal ? Math.min(Nk, i + (Nk - Nq) + 1) : Nk;
+    let m = -Infinity;
+    for (let j = 0; j < len; j++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += q[i * d + t] * k[j * d + t];
+      s *= scale;
+      row[j] = s;
+      if (s > m) m = s;
+    }
+    let l = 0;
+    for (let j = 0; j < len; j++) l += row[j] = Math.exp(row[j] - m);
+    const o = Math.floor(i / f) * Pc;
+    for (let j = 0; j < len; j++) {
+      const p = row[j] / l;
+      const c = o + Math.floor(j / f);
+      if (p > out[c]) out[c] = p;
+    }
+  }
+}
+
+export const qkLong = {
+  /** One head's pooled map on this thread with the kernel (`variant` forced, or the best supported). */
+  async kernel(N: number, d: number, causal: boolean, f: number, variant?: KernelVariant) {
+    const kern = new MapKernel(variant);
+    const { q, k } = randomHead(N, d);
+    const x: HeadInputs = { q, k, Nq: N, Nk: N, d, scale: 1 / Math.sqrt(d), causal };
+    const out = new Float32Array(Math.ceil(N / f) ** 2);
+    const st = emptyStats(N);
+    const ms = await timed(3, () => kern.pooled(x, f, out, st));
+    return { variant: kern.variant, ms, gflops: mapFlops(N, d, causal) / ms / 1e6 };
+  },
+  /** The plain-JavaScript loop on the same work. */
+  async js(N: number, d: number, causal: boolean, f: number) {
+    const { q, k } = randomHead(N, d);
+    const x: HeadInputs = { q, k, Nq: N, Nk: N, d, scale: 1 / Math.sqrt(d), causal };
+    const out = new Float32Array(Math.ceil(N / f) ** 2);
+    const ms = await timed(1, () => jsPooled(x, f, out));
+    return { ms, gflops: mapFlops(N, d, causal) / ms / 1e6 };
+  },
+  /** All H heads' pooled maps through the worker engine (inputs already in the workers). */
+  async engine(N: number, H: number, d: number, causal: boolean, f: number, workers?: number) {
+    const eng = new LongEngine({ workers });
+    const g = gaussian(mulberry32(3));
+    const q = Float32Array.from({ length: H * N * d }, () => 2 * g());
+    const k = Float32Array.from({ length: H * N * d }, () => g());
+    eng.setInputs({ q, k, H, Hkv: H, Nq: N, Nk: N, d, kvOf: Array.from({ length: H }, (_, h) => h), scale: 1 / Math.sqrt(d) });
+    const heads = Array.from({ length: H }, (_, h) => h);
+    await eng.pooled([0], f, { causal });
+    const ms = await timed(1, () => eng.pooled(heads, f, { causal }));
+    const r = { workers: eng.workers, variant: eng.last.variant, ms, gflops: (H * mapFlops(N, d, causal)) / ms / 1e6, kernelMemory: eng.last.memory };
+    eng.dispose();
+    return r;
+  },
+};
+
+(window as unknown as { qkLong: typeof qkLong }).qkLong = qkLong;

@@ -1,0 +1,200 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useStore } from 'zustand';
+import { cellAt, cellRect, IDENTITY, visibleWindow, type ZoomTransform } from '../../core/layout';
+import { lut } from '../../core/colormap';
+import type { LongStore } from '../../state/longStore';
+import { useZoom } from '../../ui/useZoom';
+import { ZOOM_EVENT } from '../../ui/events';
+import { prepareCanvas } from '../shared/paint';
+import { Legend } from '../shared/Legend';
+import { fmtValue, showToken } from '../shared/format';
+import { drawHeatmapOverlay } from '../heatmap/drawOverlay';
+import { allowedFn, exactWeight, longScale, mapCanvas, Pyramid } from './levels';
+import { LongAxes } from './LongAxes';
+
+const LEFT = 64;
+const TOP = 40;
+/** Cells per side at or below which a zoomed view asks for its exact weights (the controller's limit). */
+export const EXACT_SIDE = 2048;
+
+/**
+ * The shown head of a long sequence. Cells come from the head's max-pooled map and the pyramid
+ * above it (the level picked from the zoom, so a pixel always shows the largest of the cells
+ * under it); zoomed in to at most {@link EXACT_SIDE} cells a side, the exact weights of the
+ * visible window replace them. Drawing is one `drawImage` of a cached canvas per frame. Hover
+ * reads the exact weight of the cell from Q, K and the row's softmax stats, in the page.
+ */
+export function LongHeatmap({ store, size = 640 }: { store: LongStore; size?: number }) {
+  const view = useStore(store, (s) => s.view);
+  const win = useStore(store, (s) => s.window);
+  const inputs = useStore(store, (s) => s.inputs);
+  const tokens = useStore(store, (s) => s.tokens);
+  const mode = useStore(store, (s) => s.mode);
+  const cmap = useStore(store, (s) => s.colormap);
+  const N = inputs?.N ?? 1;
+  const cells = useRef<HTMLCanvasElement>(null);
+  const overlay = useRef<HTMLCanvasElement>(null);
+  const tip = useRef<HTMLDivElement>(null);
+  const [t, setT] = useState<ZoomTransform>(IDENTITY);
+  const tRef = useRef(t);
+  tRef.current = t;
+  const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
+
+  const scale = useMemo(() => longScale(mode, view?.map ?? null, N), [mode, view, N]);
+  const table = useMemo(() => lut(cmap), [cmap]);
+  const pyramid = useMemo(() => (view ? new Pyramid(view, scale, table) : null), [view, scale, table]);
+  // The exact window's colours, pooled to at most one cell per pixel when it is larger than the plot.
+  const exact = useMemo(() => (win && view ? { win, canvas: mapCanvas(win.data, win.r1 - win.r0, win.c1 - win.c0, scale, table) } : null), [win, view, scale, table]);
+
+  const zoom = useZoom(overlay, size, size, Math.max(1, (N * 24) / size), setT);
+  useEffect(() => zoom.reset(), [N, size]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    const on = (e: Event) => {
+      const f = (e as CustomEvent<number>).detail;
+      if (f === 0) zoom.reset();
+      else zoom.zoomBy(f);
+    };
+    window.addEventListener(ZOOM_EVENT, on);
+    return () => window.removeEventListener(ZOOM_EVENT, on);
+  }, [zoom]);
+
+  // Static layer: one drawImage from the pyramid level (or the exact window) per zoom frame.
+  const [shown, setShown] = useState<{ f: number; exact: boolean }>({ f: 1, exact: false });
+  useLayoutEffect(() => {
+    const c = cells.current;
+    if (!c) return;
+    const t0 = performance.now();
+    const ctx = prepareCanvas(c, size, size, dpr);
+    ctx.fillStyle = '#ececf0';
+    ctx.fillRect(0, 0, c.width, c.height);
+    if (!pyramid) return;
+    const { win: w } = visibleWindow(N, N, size, size, t);
+    const side = Math.max(w.r1 - w.r0, w.c1 - w.c0);
+    const perPixel = side / (size * dpr);
+    ctx.imageSmoothingEnabled = false;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const covers = exact && exact.win.r0 <= w.r0 && exact.win.r1 >= w.r1 && exact.win.c0 <= w.c0 && exact.win.c1 >= w.c1;
+    if (covers && perPixel <= 1) {
+      const e = exact.win;
+      const dest = cellRect(e.r0, e.r1, e.c0, e.c1, N, N, size, size, t);
+      ctx.drawImage(exact.canvas, dest.x, dest.y, dest.w, dest.h);
+      setShown({ f: 1, exact: true });
+    } else {
+      const lv = pyramid.level(perPixel);
+      // The level's cells under the visible window (a level cell is lv.f matrix cells).
+      const R0 = Math.floor(w.r0 / lv.f), R1 = Math.min(lv.P, Math.ceil(w.r1 / lv.f));
+      const C0 = Math.floor(w.c0 / lv.f), C1 = Math.min(lv.Pc, Math.ceil(w.c1 / lv.f));
+      const dest = cellRect(R0 * lv.f, Math.min(N, R1 * lv.f), C0 * lv.f, Math.min(N, C1 * lv.f), N, N, size, size, t);
+      // The last level cell may hold fewer than f matrix cells: stretch it only over those.
+      const lastR = Math.min(N, R1 * lv.f) - (R1 - 1) * lv.f, lastC = Math.min(N, C1 * lv.f) - (C1 - 1) * lv.f;
+      ctx.drawImage(lv.canvas, C0, R0, C1 - C0 - 1 + lastC / lv.f, R1 - R0 - 1 + lastR / lv.f, dest.x, dest.y, dest.w, dest.h);
+      setShown({ f: lv.f, exact: false });
+    }
+    c.dataset.painted = String(Number(c.dataset.painted ?? 0) + 1);
+    c.dataset.frameMs = (performance.now() - t0).toFixed(2);
+    // Zoomed in far enough: ask for the exact weights around the visible window.
+    if (view && view.f > 1 && side <= EXACT_SIDE) {
+      const grow = (a: number, b: number) => {
+        const m = Math.floor(Math.min(EXACT_SIDE - (b - a), b - a) / 2);
+        return [Math.max(0, a - m), Math.min(N, b + m)];
+      };
+      const [r0, r1] = grow(w.r0, w.r1);
+      const [c0, c1] = grow(w.c0, w.c1);
+      const cur = store.getState().wantWindow;
+      const inside = cur && cur.r0 <= w.r0 && cur.r1 >= w.r1 && cur.c0 <= w.c0 && cur.c1 >= w.c1 && cur.r1 - cur.r0 <= 2 * side + 2;
+      if (!inside) {
+        const id = setTimeout(() => store.getState().set({ wantWindow: { r0, r1, c0, c1 } }), 120);
+        return () => clearTimeout(id);
+      }
+    }
+  }, [pyramid, exact, t, size, N, dpr, view, store]);
+
+  const allowed = useCallback((i: number, j: number) => {
+    const s = store.getState();
+    return allowedFn(s.causal, s.method)(i, j);
+  }, [store]);
+
+  const drawOverlay = useCallback(() => {
+    const c = overlay.current;
+    if (!c) return;
+    const s = store.getState();
+    const ctx = prepareCanvas(c, size, size, dpr);
+    const cell = s.locked ?? s.hover;
+    drawHeatmapOverlay(ctx, cell ? { q: cell.q, k: cell.k } : null, !!s.locked, N, N, size, tRef.current, dpr);
+  }, [store, size, dpr, N]);
+  useEffect(() => {
+    drawOverlay();
+    return store.subscribe((s, p) => {
+      if (s.hover !== p.hover || s.locked !== p.locked) drawOverlay();
+    });
+  }, [store, drawOverlay]);
+  useEffect(drawOverlay, [t, drawOverlay]);
+
+  const showTip = (x: number, y: number, i: number, j: number) => {
+    const el = tip.current;
+    const s = store.getState();
+    if (!el || !s.inputs || !s.view?.stats) return;
+    const { weight, score } = exactWeight(s.inputs, s.view.head, s.view.stats, i, j, allowed);
+    const lines = [
+      `query ${i} “${showToken(s.tokens[i] ?? '', 20)}” → key ${j} “${showToken(s.tokens[j] ?? '', 20)}”`,
+      score === -Infinity ? 'masked' : `weight ${fmtValue(weight)}   score ${fmtValue(score)}`,
+      `row ${i}: entropy ${s.view.stats.entropy[i].toFixed(3)} nats, distance ${s.view.stats.distance[i].toFixed(1)}`,
+    ];
+    while (el.childElementCount < lines.length) el.appendChild(document.createElement('div'));
+    lines.forEach((line, n) => {
+      (el.children[n] as HTMLElement).textContent = line; // token text is never parsed as HTML
+    });
+    el.hidden = false;
+    el.style.transform = `translate(${LEFT + Math.min(x + 14, size - 220)}px, ${TOP + y + 16}px)`;
+  };
+  const hit = (ev: React.PointerEvent | React.MouseEvent) => {
+    const box = (ev.currentTarget as HTMLElement).getBoundingClientRect();
+    const x = ev.clientX - box.left;
+    const y = ev.clientY - box.top;
+    return { x, y, cell: cellAt(x, y, N, N, size, size, tRef.current) };
+  };
+  const onMove = (ev: React.PointerEvent) => {
+    const h = hit(ev);
+    if (!h.cell || !view) {
+      store.getState().hoverAt(null);
+      if (tip.current) tip.current.hidden = true;
+      return;
+    }
+    const t0 = performance.now();
+    store.getState().hoverAt({ q: h.cell.i, k: h.cell.j });
+    showTip(h.x, h.y, h.cell.i, h.cell.j);
+    if (overlay.current) overlay.current.dataset.hoverMs = (performance.now() - t0).toFixed(2);
+  };
+  const onLeave = () => {
+    store.getState().hoverAt(null);
+    if (tip.current) tip.current.hidden = true;
+  };
+  const onClick = (ev: React.MouseEvent) => {
+    const h = hit(ev);
+    if (h.cell) store.getState().lockAt({ q: h.cell.i, k: h.cell.j });
+  };
+
+  const note = shown.exact ? 'exact weights of the zoomed window' : shown.f > 1 ? `max-pooled: each pixel shows the largest of ${shown.f}×${shown.f} cells` : null;
+  return (
+    <section className="view heatmap long-heatmap" aria-label="long-context attention heatmap">
+      <header className="view-head">
+        <h2>Head {view?.head ?? 0}{view ? <small> · {N} × {N}</small> : null}</h2>
+        <div className="zoom-buttons">
+          <button onClick={() => zoom.zoomBy(2)} aria-label="zoom in">+</button>
+          <button onClick={() => zoom.zoomBy(0.5)} aria-label="zoom out">−</button>
+          <button onClick={() => zoom.reset()} aria-label="reset zoom">1:1</button>
+          <span className="muted" data-testid="long-zoom">{t.k > 1.001 ? `${t.k.toFixed(1)}×` : 'wheel to zoom, drag to pan'}</span>
+        </div>
+      </header>
+      <div className="heatmap-body">
+        <div className="heatmap-stage" style={{ width: LEFT + size, height: TOP + size }}>
+          <LongAxes tokens={tokens} N={N} size={size} t={t} left={LEFT} top={TOP} />
+          <canvas ref={cells} className="layer cells" style={{ left: LEFT, top: TOP }} data-testid="long-cells" />
+          <canvas ref={overlay} className="layer overlay" style={{ left: LEFT, top: TOP, width: size, height: size }} data-testid="long-overlay" onPointerMove={onMove} onPointerLeave={onLeave} onClick={onClick} />
+          <div ref={tip} className="tooltip" role="status" hidden data-testid="long-tip" />
+        </div>
+      </div>
+      {view ? <Legend colormap={cmap} scale={scale} label={mode === 'logWeights' ? 'log₁₀ weight' : 'weight'} note={note} /> : null}
+    </section>
+  );
+}
