@@ -8,6 +8,8 @@ import { emptyStats, MapKernel, type HeadInputs } from '../compute/long/kernel';
 import { LongEngine } from '../compute/long/engine';
 import type { KernelVariant } from '../compute/long/kernelWat';
 import { mulberry32, gaussian } from '../core/prng';
+import { runAttention } from '../compute/engine';
+import type { BackendName } from '../compute/backends';
 
 function randomHead(N: number, d: number, seed = 1): { q: Float32Array; k: Float32Array } {
   const g = gaussian(mulberry32(seed));
@@ -56,9 +58,32 @@ function jsPooled(x: HeadInputs, f: number, out: Float32Array): void {
 }
 
 export const qkLong = {
+  /**
+   * A golden case (tests/golden/attention.json) through the kernel in this browser: every head's
+   * exact weights (masked cells as 0) and the per-head means of the row stats.
+   */
+  goldenCase(c: { H: number; Hkv: number; Nq: number; Nk: number; d: number; causal: boolean; scale: number | null; layout: 'contiguous' | 'interleaved'; q: number[]; k: number[] }, variant: KernelVariant) {
+    const kern = new MapKernel(variant);
+    const q = Float32Array.from(c.q);
+    const k = Float32Array.from(c.k);
+    const weights: number[] = [];
+    const entropy: number[] = [];
+    for (let h = 0; h < c.H; h++) {
+      const kv = c.layout === 'contiguous' ? Math.floor(h / (c.H / c.Hkv)) : h % c.Hkv;
+      const x: HeadInputs = { q: q.subarray(h * c.Nq * c.d, (h + 1) * c.Nq * c.d), k: k.subarray(kv * c.Nk * c.d, (kv + 1) * c.Nk * c.d), Nq: c.Nq, Nk: c.Nk, d: c.d, scale: c.scale ?? 1 / Math.sqrt(c.d), causal: c.causal };
+      const out = new Float32Array(c.Nq * c.Nk);
+      const st = emptyStats(c.Nq);
+      kern.pooled(x, 1, out, st);
+      for (const v of out) weights.push(Math.max(0, v));
+      const live = [...st.sum.keys()].filter((i) => st.sum[i] > 0);
+      entropy.push(live.length ? live.reduce((a, i) => a + st.entropy[i], 0) / live.length : 0);
+    }
+    return { variant: kern.variant, weights, entropy };
+  },
   /** One head's pooled map on this thread with the kernel (`variant` forced, or the best supported). */
   async kernel(N: number, d: number, causal: boolean, f: number, variant?: KernelVariant) {
     const kern = new MapKernel(variant);
+    kern.warmUp();
     const { q, k } = randomHead(N, d);
     const x: HeadInputs = { q, k, Nq: N, Nk: N, d, scale: 1 / Math.sqrt(d), causal };
     const out = new Float32Array(Math.ceil(N / f) ** 2);
@@ -74,6 +99,20 @@ export const qkLong = {
     const ms = await timed(1, () => jsPooled(x, f, out));
     return { ms, gflops: mapFlops(N, d, causal) / ms / 1e6 };
   },
+  /**
+   * The foundation's tfjs path on one backend: one head's weights `[N, N]` read back (the dense
+   * kernel with its query blocks), timed after a warm-up; FLOPs as above (QKᵀ only).
+   */
+  async tfjs(backend: BackendName, N: number, d: number) {
+    const { q, k } = randomHead(N, d);
+    const inputs = { q: { shape: [1, N, d], data: q }, k: { shape: [1, N, d], data: k }, v: { shape: [1, N, 1], data: new Float32Array(N) } };
+    let used = '';
+    const ms = await timed(1, async () => {
+      const r = await runAttention({ inputs, options: { causal: true }, backend, want: { weights: true } });
+      used = r.backend;
+    });
+    return { backend: used, ms, gflops: mapFlops(N, d, true) / ms / 1e6 };
+  },
   /** All H heads' pooled maps through the worker engine (inputs already in the workers). */
   async engine(N: number, H: number, d: number, causal: boolean, f: number, workers?: number) {
     const eng = new LongEngine({ workers });
@@ -84,7 +123,7 @@ export const qkLong = {
     const heads = Array.from({ length: H }, (_, h) => h);
     await eng.pooled([0], f, { causal });
     const ms = await timed(1, () => eng.pooled(heads, f, { causal }));
-    const r = { workers: eng.workers, variant: eng.last.variant, ms, gflops: (H * mapFlops(N, d, causal)) / ms / 1e6, kernelMemory: eng.last.memory };
+    const r = { workers: eng.workers, variant: eng.last.variant, workerMs: eng.last.ms, ms, gflops: (H * mapFlops(N, d, causal)) / ms / 1e6, kernelMemory: eng.last.memory };
     eng.dispose();
     return r;
   },

@@ -119,7 +119,10 @@ export function startLongController(store: LongStore, opts: { engine?: LongEngin
       computed = true;
       if (again) return;
     }
-    if (computed) store.getState().set({ timings: { ...store.getState().timings, grid: performance.now() - g0 } });
+    if (computed) {
+      store.getState().set({ timings: { ...store.getState().timings, grid: performance.now() - g0 } });
+      if (performance.getEntriesByName('qk:long-grid').length === 0) performance.mark('qk:long-grid');
+    }
     // The exact window the zoomed heatmap wants.
     const want = store.getState().wantWindow;
     const view = store.getState().view;

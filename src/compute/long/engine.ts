@@ -1,4 +1,4 @@
-import { emptyStats, type RowStats } from './kernel';
+import { emptyStats, kernelModule, kernelSupport, type RowStats } from './kernel';
 import { LongServer } from './serve';
 import type { FromLongWorker, LongInputs, LongMask, PooledPart, ToLongWorker } from './protocol';
 import type { SyntheticSpec } from '../../core/synthetic';
@@ -108,7 +108,7 @@ export class LongEngine {
     }
     if (this.inputs && !this.sent) {
       const x = this.inputs;
-      this.sent = Promise.all(this.slots.map((s) => s.post({ id: nextId++, kind: 'inputs', inputs: x }, [], () => {})));
+      this.sent = Promise.all(this.slots.map((s) => s.post({ id: nextId++, kind: 'inputs', inputs: x, ...this.shared() }, [], () => {})));
     }
     return this.slots;
   }
@@ -120,9 +120,16 @@ export class LongEngine {
   async synthetic(spec: SyntheticSpec, kvOf: number[], scale: number): Promise<LongInputs> {
     this.inputs = null;
     const slots = this.start();
-    const r = await slots[0].post({ id: nextId++, kind: 'synthetic', spec, kvOf, scale }, [], () => {});
+    const r = await slots[0].post({ id: nextId++, kind: 'synthetic', spec, kvOf, scale, ...this.shared() }, [], () => {});
     this.setInputs(r.inputs!);
     return r.inputs!;
+  }
+
+  /** The page's compiled kernel, handed to the workers (they share V8's optimised code). */
+  private shared(): { module?: WebAssembly.Module; variant?: 'fma' | 'simd' } {
+    if (!this.useWorkers) return {};
+    const variant = kernelSupport();
+    return variant ? { module: kernelModule(variant), variant } : {};
   }
 
   /** Sets the inputs every later request reads (they are copied to each worker). */
@@ -162,9 +169,11 @@ export class LongEngine {
       for (const part of r.parts as PooledPart[]) {
         const m = out[heads.indexOf(part.head)];
         part.rows.forEach((R, i) => m.map.set(part.map.subarray(i * Pc, (i + 1) * Pc), R * Pc));
-        part.qrows.forEach((q, i) => {
-          for (const key of ['max', 'sum', 'entropy', 'distance', 'sink'] as const) m.stats[key][q] = part.stats[key][i];
-        });
+        for (const key of ['max', 'sum', 'entropy', 'distance', 'sink'] as const) {
+          const to = m.stats[key];
+          const from = part.stats[key];
+          part.qrows.forEach((q, i) => (to[q] = from[i]));
+        }
       }
     }
     this.last = { variant: replies[0].variant, ms: Math.max(...replies.map((r) => r.ms)), memory: replies.reduce((a, r) => a + r.memory, 0) };

@@ -53,6 +53,7 @@ interface Exports {
   softmax(s: number, rows: number, nc: number, stride: number, len0: number, inc: number, cap: number, lo0: number, sinkn: number, qpos0: number, stats: number): void;
   normalize(s: number, rows: number, nc: number, stride: number, len0: number, inc: number, cap: number, lo0: number, sinkn: number, col0: number, stats: number): void;
   colmax(s: number, rows: number, nc: number, stride: number, out: number): void;
+  hpool(src: number, n: number, f: number, out: number): void;
 }
 
 function decode(b64: string): Uint8Array {
@@ -70,6 +71,18 @@ export function kernelSupport(): KernelVariant | null {
   return null;
 }
 
+const compiled = new Map<KernelVariant, WebAssembly.Module>();
+
+/** The compiled kernel of a variant, once per realm (the module is under 4 KB: compiling it synchronously is allowed on a page's main thread). */
+export function kernelModule(variant: KernelVariant): WebAssembly.Module {
+  let m = compiled.get(variant);
+  if (!m) {
+    m = new WebAssembly.Module(decode(KERNEL_WASM[variant]) as BufferSource);
+    compiled.set(variant, m);
+  }
+  return m;
+}
+
 /**
  * QK Scope's own attention-map kernel: WebAssembly SIMD, one thread. It computes the weights of
  * a block of query rows against the keys they see (`scores`: 4×8 register tiles over packed
@@ -85,12 +98,31 @@ export class MapKernel {
   private kPtr = 0;
   private kBytes = 0;
 
-  constructor(variant: KernelVariant | null = kernelSupport()) {
+  /**
+   * `module`: a compiled kernel to instantiate (the engine compiles once and hands the same
+   * module to every worker, so V8's optimised code, which it makes after the first busy
+   * milliseconds, is shared and survives a worker's restart); by default this realm's copy.
+   */
+  constructor(variant: KernelVariant | null = kernelSupport(), module?: WebAssembly.Module) {
     if (!variant) throw new Error('this browser has no WebAssembly SIMD');
     this.variant = variant;
-    const mod = new WebAssembly.Module(decode(KERNEL_WASM[variant]) as BufferSource);
+    const mod = module ?? kernelModule(variant);
     this.x = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
     this.f32 = new Float32Array(this.x.memory.buffer);
+  }
+
+  /**
+   * Runs the kernel for a few milliseconds on a small made-up block so that V8 optimises it
+   * (WebAssembly starts in a baseline tier that is several times slower here) before real work.
+   */
+  warmUp(): void {
+    const d = 64, n = 512;
+    const q = new Float32Array(32 * d).fill(0.01);
+    const k = new Float32Array(n * d).fill(0.02);
+    const x: HeadInputs = { q, k, Nq: 32, Nk: n, d, scale: 0.125, causal: false };
+    const out = new Float32Array(8 * 128);
+    for (let i = 0; i < 12; i++) this.pooled(x, 4, out, emptyStats(32));
+    this.packed = null;
   }
 
   /** Bytes of the module's memory (it grows to the largest block seen, never shrinks). */
@@ -182,9 +214,10 @@ export class MapKernel {
    * Max-pooled weights of one head: cell (R, C) is the largest weight of rows `[R·f, R·f + f)`
    * and columns `[C·f, C·f + f)`; −1 where every cell is masked. Computes the query rows of
    * pooled rows `rows` (all by default), writes them into `out [⌈Nq/f⌉, ⌈Nk/f⌉]` and their row
-   * stats into `stats`. `onRow` is called after each pooled row (progress).
+   * stats into `stats`. `onRow` is called after each pooled row (progress). `slot(R)` puts
+   * pooled row R at row `slot(R)` of `out` instead (a worker's compact share).
    */
-  pooled(x: HeadInputs, f: number, out: Float32Array, stats: RowStats, rows?: Iterable<number>, onRow?: (R: number) => void): void {
+  pooled(x: HeadInputs, f: number, out: Float32Array, stats: RowStats, rows?: Iterable<number>, onRow?: (R: number) => void, slot?: (R: number) => number): void {
     const { Nq, Nk } = x;
     const P = Math.ceil(Nq / f);
     const Pc = Math.ceil(Nk / f);
@@ -202,7 +235,8 @@ export class MapKernel {
       const r1 = Math.min(Nq, (R0 + take) * f);
       const b = this.block(x, r0, r1);
       const cmAt = (b.stats << 2) + (r1 - r0) * 16;
-      if (f > 1) this.ensure(cmAt + b.nc * 4);
+      const hpAt = cmAt + b.nc * 4;
+      if (f > 1) this.ensure(hpAt + (Math.ceil(b.nc / f) + 4) * 4);
       const heap = this.heap;
       for (let r = r0; r < r1; r++) {
         const so = b.stats + (r - r0) * 4;
@@ -218,21 +252,17 @@ export class MapKernel {
         const R = R0 + gi;
         const a = R * f;
         const z = Math.min(Nq, a + f);
-        const o = R * Pc;
+        const o = (slot ? slot(R) : R) * Pc;
         if (f === 1) {
           const src = b.at + (a - r0) * b.stride;
           out.set(heap.subarray(src, src + live), o);
           out.fill(-1, o + live, o + Pc);
         } else {
           this.x.colmax((b.at + (a - r0) * b.stride) << 2, z - a, b.nc, b.stride, cmAt);
-          const c0 = cmAt >> 2;
-          for (let C = 0; C < Pc; C++) {
-            const j0 = C * f;
-            const j1 = Math.min(live, j0 + f);
-            let m = -1;
-            for (let j = j0; j < j1; j++) if (heap[c0 + j] > m) m = heap[c0 + j];
-            out[o + C] = m;
-          }
+          this.x.hpool(cmAt, live, f, hpAt);
+          const n = Math.ceil(live / f);
+          out.set(heap.subarray(hpAt >> 2, (hpAt >> 2) + n), o);
+          out.fill(-1, o + n, o + Pc);
         }
         onRow?.(R);
       }

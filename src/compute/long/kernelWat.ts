@@ -260,6 +260,34 @@ export function kernelWat(variant: KernelVariant): string {
           (br_if $cols (i32.lt_s (local.get $j) (local.get $nc))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows))))
+
+  ;; out[C] = max of src[C·f … C·f + f) ∩ [0, n), for C < ⌈n/f⌉ (the horizontal half of pooling).
+  ;; Whole vectors when f is a multiple of 4 and the group is complete.
+  (func (export "hpool") (param $src i32) (param $n i32) (param $f i32) (param $out i32)
+    (local $C i32) (local $j i32) (local $e i32) (local $m f32) (local $vm v128) (local $vec i32)
+    (local.set $vec (i32.eqz (i32.and (local.get $f) (i32.const 3))))
+    (block $done (loop $groups
+      (local.set $j (i32.mul (local.get $C) (local.get $f)))
+      (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
+      (local.set $e (i32.add (local.get $j) (local.get $f)))
+      (if (i32.gt_s (local.get $e) (local.get $n)) (then (local.set $e (local.get $n))))
+      (local.set $m (f32.const -1))
+      (if (i32.and (local.get $vec) (i32.eq (i32.sub (local.get $e) (local.get $j)) (local.get $f)))
+        (then
+          (local.set $vm (f32x4.splat (f32.const -1)))
+          (loop $v
+            (local.set $vm (f32x4.max (local.get $vm) (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br_if $v (i32.lt_s (local.get $j) (local.get $e))))
+          (local.set $m ${hmax('$vm')}))
+        (else
+          (loop $s
+            (local.set $m (f32.max (local.get $m) (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $s (i32.lt_s (local.get $j) (local.get $e))))))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $C) (i32.const 2))) (local.get $m))
+      (local.set $C (i32.add (local.get $C) (i32.const 1)))
+      (br $groups))))
 )
 `;
 }

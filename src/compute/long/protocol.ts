@@ -36,8 +36,8 @@ export interface PooledPart {
 }
 
 export type ToLongWorker =
-  | { id: number; kind: 'inputs'; inputs: LongInputs }
-  | { id: number; kind: 'synthetic'; spec: SyntheticSpec; kvOf: number[]; scale: number }
+  | { id: number; kind: 'inputs'; inputs: LongInputs; module?: WebAssembly.Module; variant?: 'fma' | 'simd' }
+  | { id: number; kind: 'synthetic'; spec: SyntheticSpec; kvOf: number[]; scale: number; module?: WebAssembly.Module; variant?: 'fma' | 'simd' }
   | { id: number; kind: 'pooled'; heads: number[]; f: number; mask: LongMask; part: number; parts: number; chunk: number }
   | { id: number; kind: 'window'; head: number; mask: LongMask; r0: number; r1: number; c0: number; c1: number; max: Float32Array; sum: Float32Array };
 

@@ -21,7 +21,12 @@ export class LongServer {
   handle(msg: ToLongWorker, progress: (m: FromLongWorker) => void): { reply: FromLongWorker; transfer: ArrayBuffer[] } {
     const t0 = performance.now();
     try {
-      this.kernel ??= new MapKernel();
+      if (!this.kernel) {
+        // The page's compiled module when it sends one (shared optimised code), else this realm's.
+        const m = msg.kind === 'inputs' || msg.kind === 'synthetic' ? msg : null;
+        this.kernel = m?.module && m.variant ? new MapKernel(m.variant, m.module) : new MapKernel();
+        this.kernel.warmUp();
+      }
       const k = this.kernel;
       switch (msg.kind) {
         case 'inputs':
@@ -46,14 +51,13 @@ export class LongServer {
           const parts: PooledPart[] = [];
           let done = 0;
           for (const h of msg.heads) {
-            const full = new Float32Array(P * Pc);
-            const stats = emptyStats(Nq);
-            k.pooled(this.head(h, msg.mask), msg.f, full, stats, mine, () => {
-              if (++done % 16 === 0) progress({ id: msg.id, kind: 'progress', rows: 16 });
-            });
-            // Only this worker's rows go back.
             const map = new Float32Array(mine.length * Pc);
-            mine.forEach((R, i) => map.set(full.subarray(R * Pc, (R + 1) * Pc), i * Pc));
+            const stats = emptyStats(Nq);
+            const at = new Int32Array(P);
+            mine.forEach((R, i) => (at[R] = i));
+            k.pooled(this.head(h, msg.mask), msg.f, map, stats, mine, () => {
+              if (++done % 16 === 0) progress({ id: msg.id, kind: 'progress', rows: 16 });
+            }, (R) => at[R]);
             const qrows = Int32Array.from(mine.flatMap((R) => Array.from({ length: Math.max(0, Math.min(Nq, R * msg.f + msg.f) - R * msg.f) }, (_, t) => R * msg.f + t)));
             const pick = (a: Float32Array) => Float32Array.from(qrows, (r) => a[r]);
             parts.push({ head: h, f: msg.f, rows: Int32Array.from(mine), map, qrows, stats: { max: pick(stats.max), sum: pick(stats.sum), entropy: pick(stats.entropy), distance: pick(stats.distance), sink: pick(stats.sink) } });
