@@ -7,6 +7,7 @@ import { Checkbox, NumberField, Select, Slider } from '../ui/controls';
 import { MethodControls } from './MethodControls';
 import { SourcePanel } from './SourcePanel';
 import { importedLayer } from '../state/store';
+import { openLong } from './long/openLong';
 
 function divisors(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1).filter((x) => n % x === 0);
@@ -67,6 +68,9 @@ export function Controls() {
       <div className="ctl">
         <label htmlFor="qk-text">Text (split into words and punctuation)</label>
         <textarea id="qk-text" rows={5} value={text} maxLength={LIMITS.maxTextChars} onChange={(e) => onText(e.target.value)} spellCheck={false} />
+        <button className="link small" data-testid="open-long" onClick={() => openLong(text)} title="maps of up to 16384 tokens, computed in tiles">
+          Long text? Open the long-context view
+        </button>
       </div>
       <Select<Pattern>
         label="Pattern"

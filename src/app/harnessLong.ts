@@ -9,7 +9,8 @@ import { LongEngine } from '../compute/long/engine';
 import type { KernelVariant } from '../compute/long/kernelWat';
 import { mulberry32, gaussian } from '../core/prng';
 import { runAttention } from '../compute/engine';
-import type { BackendName } from '../compute/backends';
+import { activate, liveTensors, type BackendName } from '../compute/backends';
+import { pooledTf } from '../compute/long/tfTiled';
 
 function randomHead(N: number, d: number, seed = 1): { q: Float32Array; k: Float32Array } {
   const g = gaussian(mulberry32(seed));
@@ -112,6 +113,38 @@ export const qkLong = {
       used = r.backend;
     });
     return { backend: used, ms, gflops: mapFlops(N, d, true) / ms / 1e6 };
+  },
+  /**
+   * The long path on a tfjs backend (the registered kernel on wasm/cpu, tiled ops on webgl/
+   * webgpu) for one head of `Nq` queries × `Nk` keys (causal, the queries last), against the
+   * WebAssembly kernel on this thread: the largest difference of the pooled maps, time, GFLOP/s,
+   * tensors left behind. With `dense`, also whether the foundation's dense path managed the same keys.
+   */
+  async tfPooled(backend: BackendName, Nq: number, Nk: number, d: number, f: number, dense = false) {
+    const why = await activate(backend);
+    if (why) return { error: why };
+    const g = gaussian(mulberry32(5));
+    const q = Float32Array.from({ length: Nq * d }, () => 2 * g());
+    const k = Float32Array.from({ length: Nk * d }, () => g());
+    const x: HeadInputs = { q, k, Nq, Nk, d, scale: 1 / Math.sqrt(d), causal: true };
+    const want = new Float32Array(Math.ceil(Nq / f) * Math.ceil(Nk / f));
+    new MapKernel().pooled(x, f, want, emptyStats(Nq));
+    const before = liveTensors();
+    let r = await pooledTf(x, f);
+    const ms = await timed(1, async () => (r = await pooledTf(x, f)));
+    let maxDiff = 0;
+    for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(want[i] - r.map[i]));
+    const pairs = Nq * Nk - (Nq * (Nq - 1)) / 2;
+    let denseOutcome: string | undefined;
+    if (dense) {
+      try {
+        const res = await runAttention({ inputs: { q: { shape: [1, Nq, d], data: q }, k: { shape: [1, Nk, d], data: k }, v: { shape: [1, Nk, 1], data: new Float32Array(Nk) } }, options: { causal: true }, backend, want: { weights: true } });
+        denseOutcome = res.backend === backend ? `computed on ${backend}` : `fell back to ${res.backend}: ${res.fallbacks.map((b) => `${b.backend}: ${b.reason}`).join('; ')}`;
+      } catch (e) {
+        denseOutcome = `failed: ${(e as Error).message}`;
+      }
+    }
+    return { backend, path: r.path, maxDiff, ms, gflops: (2 * d * pairs) / ms / 1e6, leaked: liveTensors() - before, dense: denseOutcome };
   },
   /** All H heads' pooled maps through the worker engine (inputs already in the workers). */
   async engine(N: number, H: number, d: number, causal: boolean, f: number, workers?: number) {

@@ -2,6 +2,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Pattern } from '../core/synthetic';
 import type { LongPlan } from '../core/longPlan';
 import type { ColorMapName } from '../core/colormapNames';
+import type { LongBackend } from '../compute/long/protocol';
 
 /** The long-context page's source: the built-in long text through the synthetic source, or a Q/K dump. */
 export type LongSource =
@@ -66,6 +67,8 @@ export interface LongState {
   head: number;
   method: LongMethod;
   causal: boolean;
+  /** What computes the maps (the kernel in every worker by default). */
+  backend: LongBackend;
   mode: 'weights' | 'logWeights';
   colormap: ColorMapName;
   hover: { q: number; k: number } | null;
@@ -99,13 +102,14 @@ export type LongStore = StoreApi<LongState>;
 export const LONG_DEFAULT_SOURCE: LongSource = { kind: 'synthetic', N: 8192, textSeed: 1, text: null, pattern: 'mixed', heads: 8, kvHeads: 8, headDim: 64, seed: 7, layers: 4 };
 
 /** One long-context page's store (the page, a story and a test each make their own). */
-export function createLongStore(init: Partial<Pick<LongState, 'source' | 'layer' | 'head' | 'method' | 'causal' | 'mode'>> = {}): LongStore {
+export function createLongStore(init: Partial<Pick<LongState, 'source' | 'layer' | 'head' | 'method' | 'causal' | 'mode' | 'backend'>> = {}): LongStore {
   return createStore<LongState>()((set) => ({
     source: LONG_DEFAULT_SOURCE,
     layer: 0,
     head: 0,
     method: { kind: 'dense', window: 512, sinks: 4 },
     causal: true,
+    backend: 'kernel',
     mode: 'logWeights',
     colormap: 'viridis',
     hover: null,

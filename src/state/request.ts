@@ -40,7 +40,7 @@ export function planCompute(inputs: Inputs): { plan: ComputePlan; error: null } 
   if (toks.length > cap) {
     return {
       plan: null,
-      error: `The text has more than ${cap} tokens, the cap for ${s.heads} heads on ${c.backend === 'auto' ? 'this browser' : c.backend}: ${why}. Shorten the text or use fewer heads; the last result stays on screen.`,
+      error: `The text has more than ${cap} tokens, the cap for ${s.heads} heads on ${c.backend === 'auto' ? 'this browser' : c.backend}: ${why}. Shorten the text, use fewer heads, or open it in the long-context view (the link under the text box, up to 16384 tokens); the last result stays on screen.`,
     };
   }
   const tokens = toks.map((t) => t.text);

@@ -4,6 +4,7 @@ import { PATTERNS, PATTERN_INFO, type Pattern } from '../../core/synthetic';
 import { SEQUENTIAL_MAPS, type SequentialMap } from '../../core/colormap';
 import { fmtBytes } from '../../core/longPlan';
 import type { LongSource, LongStore } from '../../state/longStore';
+import type { LongBackend } from '../../compute/long/protocol';
 import { Checkbox, NumberField, Segmented, Select } from '../../ui/controls';
 import { LongGrid } from '../../views/long/LongGrid';
 import { LongHeatmap } from '../../views/long/LongHeatmap';
@@ -11,8 +12,8 @@ import { readBlob } from '../../io/read';
 import { importLongTensors, LONG_MAX_TOKENS } from '../../io/longImport';
 import type { LongController } from './longController';
 import { LockedRow } from './LockedRow';
+import { LONG_SIZES as SIZES } from './openLong';
 
-const SIZES = [1024, 2048, 4096, 8192, 16384];
 
 /**
  * The long-context page (`?long=N`): a sequence of up to 16384 tokens, every head of a layer in
@@ -64,7 +65,7 @@ export function LongPage({ store, controller }: { store: LongStore; controller: 
         </h1>
         <span className="muted small" data-testid="long-status">
           {s.inputs ? `${s.inputs.N} tokens · ${s.inputs.H} heads (${s.inputs.Hkv} KV) · d = ${s.inputs.d}` : 'preparing…'}
-          {s.timings.kernel ? ` · WebAssembly SIMD kernel (${s.timings.kernel}) on ${controller.engine.workers} workers` : ''}
+          {s.timings.kernel ? (s.timings.kernel.startsWith('tfjs') ? ` · ${s.timings.kernel}` : ` · WebAssembly SIMD kernel (${s.timings.kernel}) on ${controller.engine.workers} workers`) : ''}
         </span>
         <a href="?" className="small">
           ← the main view
@@ -116,6 +117,20 @@ export function LongPage({ store, controller }: { store: LongStore; controller: 
           {s.method.kind !== 'dense' ? <NumberField label="Window (keys)" value={s.method.window} min={1} max={LONG_MAX_TOKENS} onChange={(v) => v && store.getState().set({ method: { ...s.method, window: v } })} /> : null}
           {s.method.kind === 'sinks' ? <NumberField label="Sink keys" value={s.method.sinks} min={0} max={64} onChange={(v) => v !== null && store.getState().set({ method: { ...s.method, sinks: v } })} /> : null}
           <Checkbox label="Causal" checked={s.causal} onChange={(causal) => store.getState().set({ causal })} />
+          <h2>Compute</h2>
+          <Select<LongBackend>
+            label="Compute on"
+            value={s.backend}
+            options={[
+              { value: 'kernel', label: `WebAssembly SIMD kernel (${controller.engine.workers} workers)` },
+              { value: 'webgpu', label: 'tfjs WebGPU (tiled)' },
+              { value: 'webgl', label: 'tfjs WebGL (tiled)' },
+              { value: 'wasm', label: 'tfjs WASM (registered kernel)' },
+              { value: 'cpu', label: 'tfjs CPU (registered kernel)' },
+            ]}
+            onChange={(backend) => store.getState().set({ backend })}
+            help="The kernel is the fastest here (measured by npm run bench); a GPU backend may win on a machine with a GPU."
+          />
           <h2>Colours</h2>
           <Segmented label="map shows" value={s.mode} options={[['logWeights', 'log weights'], ['weights', 'weights']]} onChange={(mode) => store.getState().set({ mode })} />
           <Select<SequentialMap> label="Colour map" value={s.colormap as SequentialMap} options={SEQUENTIAL_MAPS.map((m) => ({ value: m, label: m }))} onChange={(colormap) => store.getState().set({ colormap })} />

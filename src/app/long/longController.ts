@@ -81,6 +81,18 @@ export function startLongController(store: LongStore, opts: { engine?: LongEngin
     store.getState().set({ tokens: layer.queryTokens, inputs: { key, q: qkv.q.data, k: qkv.k.data, H, Hkv, N, d, kvOf, scale }, view: null, grid: Array(H).fill(null), window: null });
   }
 
+  /** A pooled request on the chosen backend; a tfjs backend that fails hands over to the kernel (and the page says so). */
+  async function pooled(heads: number[], f: number, mask: LongMask, onProgress: (d: number, t: number) => void, backend: LongState['backend']): Promise<PooledMap[]> {
+    if (backend === 'kernel') return engine.pooled(heads, f, mask, onProgress);
+    try {
+      return await engine.pooled(heads, f, mask, onProgress, backend);
+    } catch (e) {
+      if (e instanceof CancelledError) throw e;
+      store.getState().set({ backend: 'kernel', notice: `${backend} failed (${(e as Error).message}); computed with the WebAssembly kernel instead.` });
+      return engine.pooled(heads, f, mask, onProgress);
+    }
+  }
+
   async function step(): Promise<void> {
     let s = store.getState();
     const layerKey = JSON.stringify([s.source, s.layer]);
@@ -91,11 +103,12 @@ export function startLongController(store: LongStore, opts: { engine?: LongEngin
     if (s.plan?.totalBytes !== plan.totalBytes || s.plan.budget !== plan.budget) store.getState().set({ plan });
     if (plan.status === 'over') throw new Error(plan.lines.at(-1)!);
     const mask = maskOf(s);
-    const mapKey = JSON.stringify([layerKey, mask]);
+    const mapKey = JSON.stringify([layerKey, mask, s.backend]);
+    const backend = s.backend;
     const head = Math.min(s.head, x.H - 1);
     const t0 = performance.now();
     if (s.view?.key !== mapKey || s.view.head !== head) {
-      const [m] = await engine.pooled([head], plan.fView, mask, progress(`Head ${head}: ${plan.view[0]} × ${plan.view[1]} map`));
+      const [m] = await pooled([head], plan.fView, mask, progress(`Head ${head}: ${plan.view[0]} × ${plan.view[1]} map`), backend);
       const view = toMap(m, mapKey, s.layer, true);
       const grid = store.getState().grid.slice();
       const tile = poolBy(view.map, view.P, view.Pc, plan.fGrid / plan.fView);
@@ -112,7 +125,7 @@ export function startLongController(store: LongStore, opts: { engine?: LongEngin
       if (!missing.length) break;
       const batch = missing.slice(0, 2);
       const done0 = x.H - missing.length;
-      const maps = await engine.pooled(batch, plan.fGrid, mask, (d, t) => progress(`Grid: ${x.H} heads at ${plan.grid[0]} × ${plan.grid[1]}`)((done0 * t) / batch.length + d, (x.H * t) / batch.length));
+      const maps = await pooled(batch, plan.fGrid, mask, (d, t) => progress(`Grid: ${x.H} heads at ${plan.grid[0]} × ${plan.grid[1]}`)((done0 * t) / batch.length + d, (x.H * t) / batch.length), backend);
       const next = store.getState().grid.slice();
       for (const m of maps) next[m.head] = toMap(m, mapKey, s.layer, false);
       store.getState().set({ grid: next });
@@ -164,7 +177,7 @@ export function startLongController(store: LongStore, opts: { engine?: LongEngin
   }
 
   const unsubscribe = store.subscribe((s, p) => {
-    if (s.source !== p.source || s.layer !== p.layer || s.head !== p.head || s.method !== p.method || s.causal !== p.causal || s.wantWindow !== p.wantWindow) {
+    if (s.source !== p.source || s.layer !== p.layer || s.head !== p.head || s.method !== p.method || s.causal !== p.causal || s.backend !== p.backend || s.wantWindow !== p.wantWindow) {
       if (s.source !== p.source || s.layer !== p.layer) store.getState().set({ notice: null, error: null });
       void run();
     }

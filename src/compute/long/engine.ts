@@ -1,6 +1,6 @@
 import { emptyStats, kernelModule, kernelSupport, type RowStats } from './kernel';
 import { LongServer } from './serve';
-import type { FromLongWorker, LongInputs, LongMask, PooledPart, ToLongWorker } from './protocol';
+import type { FromLongWorker, LongBackend, LongInputs, LongMask, PooledPart, ToLongWorker } from './protocol';
 import type { SyntheticSpec } from '../../core/synthetic';
 
 /** One head's max-pooled map: `map [P, Pc]`, cell (R, C) the largest weight of its f × f cells (−1: all masked). */
@@ -67,9 +67,10 @@ function pageSlot(): Slot {
   return {
     post: (msg, _transfer, progress) =>
       new Promise((ok, fail) =>
-        setTimeout(() => {
+        setTimeout(async () => {
           if (stopped) return fail(new CancelledError());
-          const { reply } = server.handle(msg, (m) => m.kind === 'progress' && progress(m.rows));
+          const { reply } = await server.handle(msg, (m) => m.kind === 'progress' && progress(m.rows));
+          if (stopped) return fail(new CancelledError());
           if (reply.kind === 'error') fail(new Error(reply.error));
           else ok(reply as FromLongWorker & { kind: 'done' });
         }, 0),
@@ -94,6 +95,8 @@ export class LongEngine {
   private readonly useWorkers: boolean;
   /** What the last request measured: kernel variant, worker time and the kernels' memory. */
   last = { variant: '', ms: 0, memory: 0 };
+  /** What computed the last pooled request ('kernel' or a tfjs backend). */
+  lastBackend = 'kernel';
 
   constructor(opts: { workers?: number; inPage?: boolean } = {}) {
     this.useWorkers = !opts.inPage && typeof Worker !== 'undefined';
@@ -146,7 +149,7 @@ export class LongEngine {
    * Max-pooled maps of `heads` at pool factor `f` (f = 1: the exact weights), with each query
    * row's stats. `onProgress(done, total)` counts pooled rows.
    */
-  async pooled(heads: number[], f: number, mask: LongMask, onProgress?: (done: number, total: number) => void): Promise<PooledMap[]> {
+  async pooled(heads: number[], f: number, mask: LongMask, onProgress?: (done: number, total: number) => void, backend: LongBackend = 'kernel'): Promise<PooledMap[]> {
     const x = this.inputs;
     if (!x) throw new Error('no long-context inputs are set');
     const slots = this.start();
@@ -156,9 +159,11 @@ export class LongEngine {
     const total = P * heads.length;
     let done = 0;
     const chunk = Math.max(1, Math.ceil(32 / f));
+    // A tfjs backend runs in the first worker only (one GPU; its WebAssembly is single-threaded).
+    const used = backend === 'kernel' ? slots : slots.slice(0, 1);
     const replies = await Promise.all(
-      slots.map((s, part) =>
-        s.post({ id: nextId++, kind: 'pooled', heads, f, mask, part, parts: slots.length, chunk }, [], (rows) => {
+      used.map((s, part) =>
+        s.post({ id: nextId++, kind: 'pooled', heads, f, mask, part, parts: used.length, chunk, backend }, [], (rows) => {
           done += rows;
           onProgress?.(Math.min(done, total), total);
         }),
@@ -177,6 +182,7 @@ export class LongEngine {
       }
     }
     this.last = { variant: replies[0].variant, ms: Math.max(...replies.map((r) => r.ms)), memory: replies.reduce((a, r) => a + r.memory, 0) };
+    this.lastBackend = replies[0].backend ?? 'kernel';
     onProgress?.(total, total);
     return out;
   }

@@ -18,7 +18,7 @@ export class LongServer {
     return { q: x.q.subarray(h * x.Nq * x.d, (h + 1) * x.Nq * x.d), k: x.k.subarray(kv * x.Nk * x.d, (kv + 1) * x.Nk * x.d), Nq: x.Nq, Nk: x.Nk, d: x.d, scale: x.scale, ...mask };
   }
 
-  handle(msg: ToLongWorker, progress: (m: FromLongWorker) => void): { reply: FromLongWorker; transfer: ArrayBuffer[] } {
+  async handle(msg: ToLongWorker, progress: (m: FromLongWorker) => void): Promise<{ reply: FromLongWorker; transfer: ArrayBuffer[] }> {
     const t0 = performance.now();
     try {
       if (!this.kernel) {
@@ -50,7 +50,23 @@ export class LongServer {
           for (let R = 0; R < P; R++) if (Math.floor(R / msg.chunk) % msg.parts === msg.part) mine.push(R);
           const parts: PooledPart[] = [];
           let done = 0;
+          let used = 'kernel';
+          if (msg.backend && msg.backend !== 'kernel') {
+            // A tfjs backend (loaded only now): its registered kernel or its tiled ops, all rows here.
+            const { activate } = await import('../backends');
+            const why = await activate(msg.backend);
+            if (why) throw new Error(`the ${msg.backend} backend is not available: ${why}`);
+            used = msg.backend;
+          }
           for (const h of msg.heads) {
+            if (used !== 'kernel') {
+              const { pooledTf } = await import('./tfTiled');
+              const r = await pooledTf(this.head(h, msg.mask), msg.f);
+              const qrows = Int32Array.from({ length: Nq }, (_, i) => i);
+              parts.push({ head: h, f: msg.f, rows: Int32Array.from({ length: P }, (_, R) => R), map: r.map, qrows, stats: r.stats });
+              progress({ id: msg.id, kind: 'progress', rows: P });
+              continue;
+            }
             const map = new Float32Array(mine.length * Pc);
             const stats = emptyStats(Nq);
             const at = new Int32Array(P);
@@ -63,7 +79,7 @@ export class LongServer {
             parts.push({ head: h, f: msg.f, rows: Int32Array.from(mine), map, qrows, stats: { max: pick(stats.max), sum: pick(stats.sum), entropy: pick(stats.entropy), distance: pick(stats.distance), sink: pick(stats.sink) } });
           }
           const transfer = parts.flatMap((p) => [p.rows.buffer, p.map.buffer, p.qrows.buffer, ...Object.values(p.stats).map((a: Float32Array) => a.buffer)]) as ArrayBuffer[];
-          return { reply: { id: msg.id, kind: 'done', parts, variant: k.variant, ms: performance.now() - t0, memory: k.memoryBytes }, transfer };
+          return { reply: { id: msg.id, kind: 'done', parts, variant: used === 'kernel' ? k.variant : `tfjs ${used}`, backend: used, ms: performance.now() - t0, memory: k.memoryBytes }, transfer };
         }
         case 'window': {
           if (!this.inputs) throw new Error('no inputs were sent');
