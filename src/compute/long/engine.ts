@@ -197,6 +197,13 @@ export class LongEngine {
     return r.window!;
   }
 
+  /** Live tfjs tensors in the workers (a leak check: the kernel path makes none) and the kernels' memory. */
+  async memory(): Promise<{ tensors: number; kernelBytes: number }> {
+    const slots = this.start();
+    const r = await Promise.all(slots.map((s) => s.post({ id: nextId++, kind: 'memory' }, [], () => {})));
+    return { tensors: r.reduce((a, x) => a + (x.tensors ?? 0), 0), kernelBytes: r.reduce((a, x) => a + x.memory, 0) };
+  }
+
   /** Stops every running request (their promises reject with {@link CancelledError}). */
   cancel(): void {
     for (const s of this.slots ?? []) s.stop();

@@ -40,11 +40,12 @@ export interface PooledPart {
 
 export type ToLongWorker =
   | { id: number; kind: 'inputs'; inputs: LongInputs; module?: WebAssembly.Module; variant?: 'fma' | 'simd' }
+  | { id: number; kind: 'memory' }
   | { id: number; kind: 'synthetic'; spec: SyntheticSpec; kvOf: number[]; scale: number; module?: WebAssembly.Module; variant?: 'fma' | 'simd' }
   | { id: number; kind: 'pooled'; heads: number[]; f: number; mask: LongMask; part: number; parts: number; chunk: number; backend?: LongBackend }
   | { id: number; kind: 'window'; head: number; mask: LongMask; r0: number; r1: number; c0: number; c1: number; max: Float32Array; sum: Float32Array };
 
 export type FromLongWorker =
   | { id: number; kind: 'progress'; rows: number }
-  | { id: number; kind: 'done'; parts?: PooledPart[]; window?: Float32Array; inputs?: LongInputs; variant: string; ms: number; memory: number; backend?: string }
+  | { id: number; kind: 'done'; parts?: PooledPart[]; window?: Float32Array; inputs?: LongInputs; variant: string; ms: number; memory: number; backend?: string; tensors?: number }
   | { id: number; kind: 'error'; error: string };

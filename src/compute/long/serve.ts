@@ -10,6 +10,7 @@ import { syntheticQKV } from '../../core/synthetic';
 export class LongServer {
   private kernel: MapKernel | null = null;
   private inputs: LongInputs | null = null;
+  private tfjs = false;
 
   private head(h: number, mask: LongMask): HeadInputs {
     const x = this.inputs!;
@@ -32,6 +33,11 @@ export class LongServer {
         case 'inputs':
           this.inputs = msg.inputs;
           return { reply: { id: msg.id, kind: 'done', variant: k.variant, ms: performance.now() - t0, memory: k.memoryBytes }, transfer: [] };
+        case 'memory': {
+          // Live tfjs tensors, when a tfjs backend was ever used here (0 otherwise: tfjs is not even loaded).
+          const tensors = this.tfjs ? (await import('@tensorflow/tfjs-core')).memory().numTensors : 0;
+          return { reply: { id: msg.id, kind: 'done', variant: k.variant, ms: 0, memory: k.memoryBytes, tensors }, transfer: [] };
+        }
         case 'synthetic': {
           // Drawn here rather than in the page (0.8 s at 8 × 8192 × 64 on this machine); the page gets copies.
           const g = syntheticQKV(msg.spec);
@@ -54,6 +60,7 @@ export class LongServer {
           if (msg.backend && msg.backend !== 'kernel') {
             // A tfjs backend (loaded only now): its registered kernel or its tiled ops, all rows here.
             const { activate } = await import('../backends');
+            this.tfjs = true;
             const why = await activate(msg.backend);
             if (why) throw new Error(`the ${msg.backend} backend is not available: ${why}`);
             used = msg.backend;

@@ -98,6 +98,11 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
     // The benchmark's "first full-view heatmap": the first frame with a computed map.
     if (performance.getEntriesByName('qk:long-first-paint').length === 0) performance.mark('qk:long-first-paint');
     c.dataset.frameMs = (performance.now() - t0).toFixed(2);
+    // Zoomed out again: the exact window is let go (its memory is outside the plan).
+    if (side > EXACT_SIDE && store.getState().wantWindow) {
+      const id = setTimeout(() => store.getState().set({ wantWindow: null, window: null }), 120);
+      return () => clearTimeout(id);
+    }
     // Zoomed in far enough: ask for the exact weights around the visible window.
     if (view && view.f > 1 && side <= EXACT_SIDE) {
       const grow = (a: number, b: number) => {
