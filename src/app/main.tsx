@@ -22,5 +22,7 @@ function start(): void {
   // Test hook: ?worker=0 runs tfjs on the main thread, the path used when no worker can start.
   const client = new ComputeClient({ forcedFailures: forced, fastest, warm: first, worker: params.get('worker') === '0' ? false : undefined });
 
+  // Test hook: ?hooks=1 lets a browser test lose the WebGL context (as a GPU reset would).
+  if (params.get('hooks') === '1') (window as unknown as { qkHooks: unknown }).qkHooks = { loseWebglContext: () => client.loseWebglContext(), memory: () => client.memory() };
   void import('./mount').then((m) => m.mount(document.getElementById('root')!, client, decoded));
 }

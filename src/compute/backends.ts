@@ -116,3 +116,23 @@ export async function peakBytesDuring(fn: () => Promise<unknown>): Promise<numbe
   });
   return info.peakBytes;
 }
+
+/** The WebGL backend's context, when WebGL is the active backend. */
+function webglContext(): WebGLRenderingContext | null {
+  if (tf.getBackend() !== 'webgl') return null;
+  return (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl ?? null;
+}
+
+/** Whether the active WebGL backend has lost its context (a GPU reset, a driver's out-of-memory, too many contexts). */
+export function webglContextLost(): boolean {
+  return webglContext()?.isContextLost() ?? false;
+}
+
+/** Test hook: loses the active WebGL context through WEBGL_lose_context; false when WebGL is not active. */
+export function loseWebglContext(): boolean {
+  const gl = webglContext();
+  const ext = gl?.getExtension('WEBGL_lose_context');
+  if (!ext) return false;
+  ext.loseContext();
+  return true;
+}

@@ -173,6 +173,12 @@ export class ComputeClient {
   }
 
   /** Live tfjs tensors and bytes where tfjs runs (for leak checks). */
+  /** Test hook: loses the worker's WebGL context; resolves with whether there was one to lose. */
+  async loseWebglContext(): Promise<boolean> {
+    const reply = await this.send({ kind: 'lose-context' });
+    return reply.ok && reply.kind === 'lose-context' ? reply.lost : false;
+  }
+
   async memory(): Promise<{ numTensors: number; numBytes: number; backend: string }> {
     const reply = await this.send({ kind: 'memory' });
     if (reply.ok && reply.kind === 'memory') return { numTensors: reply.numTensors, numBytes: reply.numBytes, backend: reply.backend };

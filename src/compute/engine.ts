@@ -1,4 +1,4 @@
-import { activate, BACKENDS, fallbackChain, type BackendChoice, type BackendFailure, type BackendName } from './backends';
+import { activate, BACKENDS, fallbackChain, webglContextLost, type BackendChoice, type BackendFailure, type BackendName } from './backends';
 import { DEFAULT_VARIANT, denseAttention, WANT_ALL, type DenseResult, type KernelVariant, type Want } from './attention';
 import { attentionDims, type QKV } from '../core/tensor';
 import type { AttentionOptions } from '../core/referenceAttention';
@@ -81,6 +81,14 @@ export async function runAttention(req: EngineRequest): Promise<EngineResult> {
       fallbacks.push({ backend: name, reason: why });
       continue;
     }
+    // A lost WebGL context (GPU reset, out of memory) makes every later WebGL result wrong or
+    // failing: WebGL is marked broken for this page and the request goes on to the next backend.
+    const LOST = 'the WebGL context was lost (a GPU reset or out of memory); WebGL is off until the page reloads';
+    if (name === 'webgl' && webglContextLost()) {
+      broken.set(name, LOST);
+      fallbacks.push({ backend: name, reason: LOST });
+      continue;
+    }
     const t0 = now();
     try {
       const variant = variantFor(name);
@@ -92,8 +100,15 @@ export async function runAttention(req: EngineRequest): Promise<EngineResult> {
         return { weights: want.weights ? r.weights : undefined, output: r.output, stats, backend: name, variant, fallbacks, ms: now() - t0, sparse: { pairs: r.pairs, computed: r.computed } };
       }
       const res = await denseAttention(req.inputs, req.options, req.want ?? WANT_ALL, { variant });
+      // Lost during the computation: its numbers cannot be trusted (reads of a lost context are zeros).
+      if (name === 'webgl' && webglContextLost()) throw new Error(LOST);
       return { ...res, backend: name, variant, fallbacks, ms: now() - t0 };
     } catch (e) {
+      if (name === 'webgl' && webglContextLost()) {
+        broken.set(name, LOST);
+        fallbacks.push({ backend: name, reason: LOST });
+        continue;
+      }
       // A compute failure is specific to this request (size), so the backend is not marked broken.
       fallbacks.push({ backend: name, reason: `failed while computing: ${(e as Error).message}` });
     }

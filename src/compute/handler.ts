@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { activate, setForcedFailures } from './backends';
+import { activate, loseWebglContext, setForcedFailures } from './backends';
 import { probe, runAttention, setMeasuredFastest } from './engine';
 import type { FromWorker, ModelCompareReport, ToWorker } from './protocol';
 import { createModel, forward, type TfModel } from './forward';
@@ -19,6 +19,8 @@ export async function handle(msg: ToWorker): Promise<FromWorker> {
         const m = tf.memory();
         return { id: msg.id, ok: true, kind: 'memory', numTensors: m.numTensors, numBytes: m.numBytes, backend: tf.getBackend() ?? 'none' };
       }
+      case 'lose-context':
+        return { id: msg.id, ok: true, kind: 'lose-context', lost: loseWebglContext() };
       case 'model-load': {
         const t0 = performance.now();
         const why = await activate(msg.backend);

@@ -17,6 +17,8 @@ export type ToWorker =
   | { id: number; kind: 'attention'; req: EngineRequest }
   | { id: number; kind: 'probe' }
   | { id: number; kind: 'memory' }
+  /** Test hook: lose the WebGL context (WEBGL_lose_context), as a GPU reset or out-of-memory would. */
+  | { id: number; kind: 'lose-context' }
   | { id: number; kind: 'model-load'; config: ModelConfig; weights: [string, Tensor][]; backend: BackendName }
   | { id: number; kind: 'model-run'; ids: number[] }
   | { id: number; kind: 'model-compare'; config: ModelConfig; weights: [string, Tensor][]; ids: number[]; at?: { layer: number; head: number } }
@@ -28,6 +30,7 @@ export type FromWorker =
   | { id: number; ok: true; kind: 'probe'; result: ProbeResult }
   | { id: number; ok: true; kind: 'config' }
   | { id: number; ok: true; kind: 'memory'; numTensors: number; numBytes: number; backend: string }
+  | { id: number; ok: true; kind: 'lose-context'; lost: boolean }
   | { id: number; ok: true; kind: 'model-load'; config: ModelConfig; backend: string; ms: number }
   | { id: number; ok: true; kind: 'model-run'; layers: ModelLayerQKV[]; logits: Tensor | null; backend: string; ms: number }
   | { id: number; ok: true; kind: 'model-compare'; report: ModelCompareReport }

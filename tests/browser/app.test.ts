@@ -126,6 +126,29 @@ describe('QK Scope in Chromium', () => {
     await p2.close();
   });
 
+  it('recovers from a lost WebGL context: the next request runs on WASM, says why, and keeps the head and locked cell', async () => {
+    const { page, errors } = await openPage(env, '?v=1&backend=webgl&hooks=1&head=3&lock=9,4');
+    await painted(page);
+    expect(await page.locator('[data-testid=backend-used]').textContent()).toMatch(/computed on webgl/);
+    expect(await page.evaluate(() => (window as unknown as { qkHooks: { loseWebglContext(): Promise<boolean> } }).qkHooks.loseWebglContext())).toBe(true);
+    // A new input makes a new request: WebGL is found lost and the request goes on to WASM.
+    await page.getByLabel('Pattern', { exact: true }).selectOption('induction');
+    await page.waitForFunction(() => /computed on wasm/.test(document.querySelector('[data-testid=backend-used]')?.textContent ?? ''), null, { timeout: 60_000 });
+    expect(await page.locator('[data-testid=fallback-note]').textContent()).toMatch(/webgl failed \(the WebGL context was lost.*\) — fell back to wasm/);
+    expect(await page.locator('.heatmap h2').textContent()).toMatch(/^Head 3/);
+    const summary = (await page.locator('[data-testid=figure-summary]').textContent())!;
+    expect(summary).toMatch(/query 9\b/i);
+    const weights = [...summary.matchAll(/0\.\d+/g)].map((m) => Number(m[0]));
+    expect(weights.length).toBeGreaterThan(0);
+    expect(Math.max(...weights)).toBeGreaterThan(0.01); // real numbers, not a lost context's zeros
+    // And later requests stay on WASM without trying WebGL again.
+    await page.getByLabel('Pattern', { exact: true }).selectOption('previous');
+    await page.waitForFunction(() => /computed on wasm/.test(document.querySelector('[data-testid=backend-used]')?.textContent ?? ''));
+    await shot(page, 'app-context-lost');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('switching the backend recomputes on it', async () => {
     const { page } = await openPage(env, '?backend=wasm');
     await painted(page);
