@@ -4,7 +4,7 @@
 // Options: --quick (N ≤ 1024 only), --no-build, --backends=wasm,cpu, --sizes=256,1024, --skip-app-hover,
 // --skip-grouping / --grouping-only, --skip-import / --import-only, --sparse-only (with
 // --sparse-backends=wasm,webgl and --sparse-n=4096), --skip-model / --model-only (with
-// --model-backends=webgpu,webgl,wasm,cpu and --skip-gpt2)
+// --model-backends=webgpu,webgl,wasm,cpu and --skip-gpt2), --skip-long (issue 9's part, scripts/bench_long.mjs)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -468,3 +468,9 @@ mkdirSync('bench-results', { recursive: true });
 writeFileSync(join('bench-results', 'bench.json'), JSON.stringify(results, null, 2));
 writeFileSync(join('bench-results', 'bench.txt'), `${table}\n\n${lines.join('\n')}\n`);
 log('\nwrote bench-results/bench.json and bench-results/bench.txt');
+
+// Issue 9: the long-context part (its own fresh browsers; the build above is reused).
+if (!args['skip-long'] && !args['model-only'] && !args['grouping-only']) {
+  const r = spawnSync('node', ['scripts/bench_long.mjs', '--no-build'], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

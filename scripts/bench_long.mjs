@@ -134,11 +134,14 @@ for (const N of sizes) {
     times.sort((a, b) => a - b);
     return { medianMs: times[30], maxMs: times[59] };
   });
+  // Canvases (GPU memory in a browser with a GPU): the page's canvases plus the colour canvases
+  // behind the heatmap (the pyramid levels built while zooming, the exact window).
+  const canvasBytes = await page.evaluate(() => [...document.querySelectorAll('canvas')].reduce((a, c) => a + c.width * c.height * 4, 0) + Number(document.querySelector('[data-testid=long-cells]').dataset.canvasBytes ?? 0));
   const visible = t.plan.viewBytes + t.plan.gridBytes;
-  const r = { N, H: 8, d: 64, ...t, zoom, hover, baseBytes: base, peakBytes: peak, visibleMapBytes: visible };
+  const r = { N, H: 8, d: 64, ...t, zoom, hover, baseBytes: base, peakBytes: peak, visibleMapBytes: visible, canvasBytes };
   results.page.push(r);
   log(`long page N=${N} (H=8, d=64, ${t.workers} workers, kernel ${t.kernel}): first full-view heatmap ${t.firstMs.toFixed(0)} ms after navigation (head ${t.viewComputeMs.toFixed(0)} ms of it), grid of all heads at ${t.gridMs.toFixed(0)} ms (${t.gridComputeMs.toFixed(0)} ms to compute); zoom frame median ${zoom.medianMs.toFixed(1)} ms (max ${zoom.maxMs.toFixed(1)}; drawing ${zoom.drawMedianMs.toFixed(2)} ms); hover median ${hover.medianMs.toFixed(2)} ms (max ${hover.maxMs.toFixed(2)})`);
-  log(`  memory N=${N}: page peak ${MiB(peak)} (${MiB(peak - base)} above the empty page) of which Q and K ${MiB((t.plan.inputBytes * 1) / (1 + t.workers))}; visible maps need ${MiB(visible)} (values and RGBA); peak above the empty page minus Q and K = ${((peak - base - t.plan.inputBytes / (1 + t.workers)) / visible).toFixed(2)}× the visible maps; each worker holds Q and K (${MiB(t.plan.inputBytes / (1 + t.workers))}) and ${MiB(t.kernelMemory / t.workers)} of kernel memory; GPU: none for compute; dense [H, N, N] maps would be ${MiB(t.plan.denseBytes)}`);
+  log(`  memory N=${N}: page peak ${MiB(peak)} (${MiB(peak - base)} above the empty page) of which Q and K ${MiB((t.plan.inputBytes * 1) / (1 + t.workers))}; visible maps need ${MiB(visible)} (values and RGBA); peak above the empty page minus Q and K = ${((peak - base - t.plan.inputBytes / (1 + t.workers)) / visible).toFixed(2)}× the visible maps; each worker holds Q and K (${MiB(t.plan.inputBytes / (1 + t.workers))}) and ${MiB(t.kernelMemory / t.workers)} of kernel memory; GPU: none for compute, ${MiB(canvasBytes)} of canvases (${(canvasBytes / visible).toFixed(2)}× the visible maps); dense [H, N, N] maps would be ${MiB(t.plan.denseBytes)}`);
   await b.close();
 }
 

@@ -105,7 +105,7 @@ export function startController(store: QkStore, client: ComputeClient, opts: { s
     const k = pre ? qkv.kPre! : qkv.k;
     const [H, N, d] = q.shape;
     const { cap, why } = tokenCap(s.compute.backend, H);
-    if (N > cap) return { error: `This layer has ${N} tokens, more than the cap of ${cap} for ${H} heads: ${why}. Pick another backend; the last result stays on screen.` };
+    if (N > cap) return { error: `This layer has ${N} tokens, more than the cap of ${cap} for ${H} heads: ${why}. Pick another backend, or open the file in the long-context view (?long=8192, up to 16384 tokens, maps in tiles); the last result stays on screen.` };
     const options = { causal: s.compute.causal, scale: s.compute.scale, layout: 'contiguous' as const };
     const key = JSON.stringify(['import', id, s.source.layer, pre ? 'pre' : 'captured', options.causal, options.scale, s.compute.backend]);
     return {

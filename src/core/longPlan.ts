@@ -16,6 +16,8 @@ export interface LongPlanInput {
   viewSide?: number;
   /** Side of each head's tile in the grid. Default 256. */
   gridSide?: number;
+  /** Largest visible side (cells) at which the heatmap computes the exact weights of its window (1.5× that with its margin). Default 1024. */
+  exactSide?: number;
 }
 
 export interface LongPlan {
@@ -33,6 +35,8 @@ export interface LongPlan {
   gridBytes: number;
   /** Per worker: packed keys and one block of 32 rows of scores. */
   kernelBytes: number;
+  /** The exact window of a zoomed-in heatmap (values and RGBA), 0 when the map is exact already. */
+  windowBytes: number;
   totalBytes: number;
   budget: number;
   /** `tiled`: as planned; `reduced`: the grid or view resolution was lowered to fit the budget; `over`: even the smallest plan does not fit. */
@@ -71,7 +75,9 @@ export function planLong(x: LongPlanInput): LongPlan {
   let fView = Math.max(1, Math.ceil(N / (x.viewSide ?? 1024)));
   let fGrid = Math.max(fView, Math.ceil(N / (x.gridSide ?? 256)));
   fGrid = Math.ceil(fGrid / fView) * fView; // a grid cell is whole view cells, so the shown head's tile pools from its map
-  const total = () => inputBytes + kernelBytes + mapBytes(fView) + H * mapBytes(fGrid);
+  const exactSide = Math.min(N, Math.ceil(1.5 * (x.exactSide ?? 1024)));
+  const windowBytes = () => (fView > 1 ? exactSide * exactSide * 8 : 0);
+  const total = () => inputBytes + kernelBytes + mapBytes(fView) + H * mapBytes(fGrid) + windowBytes();
   let status: LongPlan['status'] = 'tiled';
   const lines: string[] = [];
   while (total() > budget && fGrid < N) {
@@ -87,11 +93,11 @@ export function planLong(x: LongPlanInput): LongPlan {
   const totalBytes = total();
   lines.push(
     `The dense path would hold the scores and weights of ${H} heads, 2 × ${H} × ${Nq} × ${Nk} floats: ${fmtBytes(denseBytes)}${denseBytes > budget ? `, more than the budget of ${fmtBytes(budget)}` : ''}.`,
-    `Computed in tiles instead: blocks of 32 query rows against their keys, never a whole map. Kept: Q and K (${fmtBytes(inputBytes)} with the ${workers} workers' copies), the shown head at ${side(Nq, fView)} × ${side(Nk, fView)}${fView > 1 ? ` (max-pooled ${fView} × ${fView})` : ' (exact)'} and ${H} grid tiles at ${side(Nq, fGrid)} × ${side(Nk, fGrid)}: ${fmtBytes(totalBytes)} in all.`,
+    `Computed in tiles instead: blocks of 32 query rows against their keys, never a whole map. Kept: Q and K (${fmtBytes(inputBytes)} with the ${workers} workers' copies), the shown head at ${side(Nq, fView)} × ${side(Nk, fView)}${fView > 1 ? ` (max-pooled ${fView} × ${fView})` : ' (exact)'} and ${H} grid tiles at ${side(Nq, fGrid)} × ${side(Nk, fGrid)}${windowBytes() ? `, and when zoomed in the exact weights of up to ${exactSide} × ${exactSide} cells` : ''}: ${fmtBytes(totalBytes)} in all.`,
   );
   if (status === 'reduced') lines.push(`To fit ${fmtBytes(budget)}, the ${fView > Math.ceil(N / (x.viewSide ?? 1024)) ? 'heatmap and the grid are' : 'grid is'} shown at reduced resolution.`);
   if (status === 'over') lines.push(`Even at the lowest resolution this needs ${fmtBytes(totalBytes)}, more than the budget of ${fmtBytes(budget)}: use fewer tokens or heads.`);
-  return { denseBytes, inputBytes, fView, view: [side(Nq, fView), side(Nk, fView)], viewBytes: mapBytes(fView), fGrid, grid: [side(Nq, fGrid), side(Nk, fGrid)], gridBytes: H * mapBytes(fGrid), kernelBytes, totalBytes, budget, status, lines };
+  return { denseBytes, inputBytes, windowBytes: windowBytes(), fView, view: [side(Nq, fView), side(Nk, fView)], viewBytes: mapBytes(fView), fGrid, grid: [side(Nq, fGrid), side(Nk, fGrid)], gridBytes: H * mapBytes(fGrid), kernelBytes, totalBytes, budget, status, lines };
 }
 
 /** Max-pools a `[P, Pc]` map by `m` (−1 stays masked unless a cell is live). */

@@ -27,8 +27,10 @@ export const IMPORT_CAPS = {
   /** Largest number of values of one array (2 GiB of float32). */
   maxElements: 2 ** 29,
   maxRank: 6,
-  /** Token axis shown by the views (issue 9 raises this with tiled rendering). */
+  /** Token axis of the main views (whole maps). */
   maxTokens: 4096,
+  /** Token axis of the long-context view (Q/K dumps only: maps computed in tiles). */
+  maxLongTokens: 16384,
   maxLayers: 1024,
   maxHeads: 1024,
   /** Entries of an archive or safetensors header. */

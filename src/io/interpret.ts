@@ -205,7 +205,7 @@ function qkvLayer(parts: Map<string, Tensor>, l: number, name: string): LayerQKV
   if (dk !== d) fail('shape', `${at}: q has head dimension ${d} but k has ${dk}`);
   if (H % Hkv !== 0) fail('shape', `${at}: q has ${H} heads and k has ${Hkv}; the query heads must be a multiple of the KV heads`);
   if (H > IMPORT_CAPS.maxHeads) fail('cap', `${at}: ${H} heads is more than the cap of ${IMPORT_CAPS.maxHeads}`);
-  if (N > IMPORT_CAPS.maxTokens) fail('cap', `${at}: ${N} tokens; the views show at most ${IMPORT_CAPS.maxTokens}`);
+  if (N > IMPORT_CAPS.maxTokens) fail('cap', `${at}: ${N} tokens; the views show at most ${IMPORT_CAPS.maxTokens}${IMPORT_CAPS.maxTokens < IMPORT_CAPS.maxLongTokens && N <= IMPORT_CAPS.maxLongTokens ? ` — open it in the long-context view (?long=8192), which computes maps of up to ${IMPORT_CAPS.maxLongTokens} tokens in tiles` : ''}`);
   if (d > IMPORT_CAPS.maxHeadDim) fail('cap', `${at}: head dimension ${d} is more than the cap of ${IMPORT_CAPS.maxHeadDim}`);
   if (!N || !d || !H) fail('shape', `${at}: q has an empty axis ${fmtShape(q.shape)}`);
   if (v && (v.shape[0] !== Hkv || v.shape[1] !== N)) fail('shape', `${at}: v has shape ${fmtShape(v.shape)}; expected [${Hkv}, ${N}, dv] to match k`);

@@ -125,7 +125,7 @@ export function applyLayout(t: Tensor, layout: ArrayLayout, tokens: { query: str
   const Nk = shape[shape.length - 1];
   if (L > IMPORT_CAPS.maxLayers) fail('cap', `${L} layers is more than the cap of ${IMPORT_CAPS.maxLayers}`);
   if (H > IMPORT_CAPS.maxHeads) fail('cap', `${H} heads is more than the cap of ${IMPORT_CAPS.maxHeads}`);
-  if (Nq > IMPORT_CAPS.maxTokens || Nk > IMPORT_CAPS.maxTokens) fail('cap', `the attention is ${Nq} × ${Nk} tokens; the views show at most ${IMPORT_CAPS.maxTokens} (longer inputs come with the scale work)`);
+  if (Nq > IMPORT_CAPS.maxTokens || Nk > IMPORT_CAPS.maxTokens) fail('cap', `the attention is ${Nq} × ${Nk} tokens; the views show at most ${IMPORT_CAPS.maxTokens} (a longer map is not read whole: export the model's Q and K instead, and open them in the long-context view, ?long=8192)`);
   if (Nq === 0 || Nk === 0 || H === 0 || L === 0) fail('shape', `the array ${fmtShape(shape)} has an empty axis`);
   const b = layout.batchIndex;
   if (!Number.isInteger(b) || b < 0 || b >= B) fail('shape', `batch item ${b} does not exist; the batch has ${B}`);

@@ -3,7 +3,7 @@ import { importTensors } from './importTensors';
 import type { ImportedSource } from './types';
 
 /** Token cap of the long-context view (the foundation views stop at IMPORT_CAPS.maxTokens). */
-export const LONG_MAX_TOKENS = 16384;
+export const LONG_MAX_TOKENS = IMPORT_CAPS.maxLongTokens;
 
 /**
  * Reads a Q/K dump for the long-context view: the same readers and checks as every import, with

@@ -21,8 +21,24 @@ import { LONG_SIZES as SIZES } from './openLong';
  * and Cancel. Maps are computed in tiles by the WebAssembly kernel in workers, never whole.
  */
 export function LongPage({ store, controller }: { store: LongStore; controller: LongController }) {
-  const s = useStore(store);
-  const src = s.source;
+  // One selector per field: the page must not re-render on hover (the store changes on every move).
+  const src = useStore(store, (x) => x.source);
+  const s = {
+    source: src,
+    layer: useStore(store, (x) => x.layer),
+    head: useStore(store, (x) => x.head),
+    method: useStore(store, (x) => x.method),
+    causal: useStore(store, (x) => x.causal),
+    backend: useStore(store, (x) => x.backend),
+    mode: useStore(store, (x) => x.mode),
+    colormap: useStore(store, (x) => x.colormap),
+    inputs: useStore(store, (x) => x.inputs),
+    plan: useStore(store, (x) => x.plan),
+    job: useStore(store, (x) => x.job),
+    timings: useStore(store, (x) => x.timings),
+    notice: useStore(store, (x) => x.notice),
+    error: useStore(store, (x) => x.error),
+  };
   const syn = src.kind === 'synthetic' ? src : null;
   const setSyn = (patch: Partial<Extract<LongSource, { kind: 'synthetic' }>>) => syn && store.getState().setSource({ ...syn, ...patch });
   const [text, setText] = useState(syn?.text ?? '');

@@ -69,6 +69,9 @@ export class LongServer {
             if (used !== 'kernel') {
               const { pooledTf } = await import('./tfTiled');
               const r = await pooledTf(this.head(h, msg.mask), msg.f);
+              // A lost WebGL context reads back zeros: refuse its numbers (the page falls back to the kernel).
+              const { webglContextLost } = await import('../backends');
+              if (used === 'webgl' && webglContextLost()) throw new Error('the WebGL context was lost (a GPU reset or out of memory)');
               const qrows = Int32Array.from({ length: Nq }, (_, i) => i);
               parts.push({ head: h, f: msg.f, rows: Int32Array.from({ length: P }, (_, R) => R), map: r.map, qrows, stats: r.stats });
               progress({ id: msg.id, kind: 'progress', rows: P });

@@ -11,12 +11,13 @@ import { Legend } from '../shared/Legend';
 import { fmtValue, showToken } from '../shared/format';
 import { drawHeatmapOverlay } from '../heatmap/drawOverlay';
 import { allowedFn, exactWeight, longScale, mapCanvas, Pyramid } from './levels';
+import { poolBy } from '../../core/longPlan';
 import { LongAxes } from './LongAxes';
 
 const LEFT = 64;
 const TOP = 40;
 /** Cells per side at or below which a zoomed view asks for its exact weights (the controller's limit). */
-export const EXACT_SIDE = 2048;
+export const EXACT_SIDE = 1024;
 
 /**
  * The shown head of a long sequence. Cells come from the head's max-pooled map and the pyramid
@@ -47,8 +48,19 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
   const scale = useMemo(() => longScale(mode, view?.map ?? null, N), [mode, view, N]);
   const table = useMemo(() => lut(cmap), [cmap]);
   const pyramid = useMemo(() => (view ? new Pyramid(view, scale, table) : null), [view, scale, table]);
-  // The exact window's colours, pooled to at most one cell per pixel when it is larger than the plot.
-  const exact = useMemo(() => (win && view ? { win, canvas: mapCanvas(win.data, win.r1 - win.r0, win.c1 - win.c0, scale, table) } : null), [win, view, scale, table]);
+  // The visible window and how many matrix cells fall on one device pixel.
+  const vis = visibleWindow(N, N, size, size, t).win;
+  const perPixel = Math.max(vis.r1 - vis.r0, vis.c1 - vis.c0) / (size * dpr);
+  // The exact window's colours, max-pooled by k (a whole number of cells per pixel) when it
+  // holds more cells than the plot has pixels; rebuilt only when k changes.
+  const k = Math.max(1, Math.ceil(perPixel - 1e-9));
+  const exact = useMemo(() => {
+    if (!win || !view) return null;
+    const rows = win.r1 - win.r0;
+    const cols = win.c1 - win.c0;
+    const p = k > 1 ? poolBy(win.data, rows, cols, k) : { map: win.data, P: rows, Pc: cols };
+    return { win, k, P: p.P, Pc: p.Pc, canvas: mapCanvas(p.map, p.P, p.Pc, scale, table) };
+  }, [win, view, k, scale, table]);
 
   const zoom = useZoom(overlay, size, size, Math.max(1, (N * 24) / size), setT);
   useEffect(() => zoom.reset(), [N, size]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -72,32 +84,26 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
     ctx.fillStyle = '#ececf0';
     ctx.fillRect(0, 0, c.width, c.height);
     if (!pyramid) return;
-    const { win: w } = visibleWindow(N, N, size, size, t);
+    const w = vis;
     const side = Math.max(w.r1 - w.r0, w.c1 - w.c0);
-    const perPixel = side / (size * dpr);
     ctx.imageSmoothingEnabled = false;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const covers = exact && exact.win.r0 <= w.r0 && exact.win.r1 >= w.r1 && exact.win.c0 <= w.c0 && exact.win.c1 >= w.c1;
-    if (covers && perPixel <= 1) {
-      const e = exact.win;
-      const dest = cellRect(e.r0, e.r1, e.c0, e.c1, N, N, size, size, t);
-      ctx.drawImage(exact.canvas, dest.x, dest.y, dest.w, dest.h);
-      setShown({ f: 1, exact: true });
+    // The exact window wherever it is finer than the pyramid's best level; the pyramid otherwise.
+    if (covers && exact.k < pyramid.base.f) {
+      drawLevel(ctx, { f: exact.k, P: exact.P, Pc: exact.Pc, r0: exact.win.r0, c0: exact.win.c0, r1: exact.win.r1, c1: exact.win.c1, canvas: exact.canvas }, w, N, size, t);
+      setShown({ f: exact.k, exact: true });
     } else {
       const lv = pyramid.level(perPixel);
-      // The level's cells under the visible window (a level cell is lv.f matrix cells).
-      const R0 = Math.floor(w.r0 / lv.f), R1 = Math.min(lv.P, Math.ceil(w.r1 / lv.f));
-      const C0 = Math.floor(w.c0 / lv.f), C1 = Math.min(lv.Pc, Math.ceil(w.c1 / lv.f));
-      const dest = cellRect(R0 * lv.f, Math.min(N, R1 * lv.f), C0 * lv.f, Math.min(N, C1 * lv.f), N, N, size, size, t);
-      // The last level cell may hold fewer than f matrix cells: stretch it only over those.
-      const lastR = Math.min(N, R1 * lv.f) - (R1 - 1) * lv.f, lastC = Math.min(N, C1 * lv.f) - (C1 - 1) * lv.f;
-      ctx.drawImage(lv.canvas, C0, R0, C1 - C0 - 1 + lastC / lv.f, R1 - R0 - 1 + lastR / lv.f, dest.x, dest.y, dest.w, dest.h);
+      drawLevel(ctx, { ...lv, r0: 0, c0: 0, r1: N, c1: N }, w, N, size, t);
       setShown({ f: lv.f, exact: false });
     }
     c.dataset.painted = String(Number(c.dataset.painted ?? 0) + 1);
     // The benchmark's "first full-view heatmap": the first frame with a computed map.
     if (performance.getEntriesByName('qk:long-first-paint').length === 0) performance.mark('qk:long-first-paint');
     c.dataset.frameMs = (performance.now() - t0).toFixed(2);
+    // For the benchmark: bytes of the colour canvases behind this view (pyramid levels, exact window).
+    c.dataset.canvasBytes = String(pyramid.canvasBytes + (exact ? exact.P * exact.Pc * 4 : 0));
     // Zoomed out again: the exact window is let go (its memory is outside the plan).
     if (side > EXACT_SIDE && store.getState().wantWindow) {
       const id = setTimeout(() => store.getState().set({ wantWindow: null, window: null }), 120);
@@ -106,7 +112,8 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
     // Zoomed in far enough: ask for the exact weights around the visible window.
     if (view && view.f > 1 && side <= EXACT_SIDE) {
       const grow = (a: number, b: number) => {
-        const m = Math.floor(Math.min(EXACT_SIDE - (b - a), b - a) / 2);
+        // A margin for panning: the window is at most 1.5 × the visible side and 1.5 × EXACT_SIDE (the plan counts that much).
+        const m = Math.max(0, Math.floor(Math.min(1.5 * EXACT_SIDE - (b - a), (b - a) / 2) / 2));
         return [Math.max(0, a - m), Math.min(N, b + m)];
       };
       const [r0, r1] = grow(w.r0, w.r1);
@@ -118,7 +125,7 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
         return () => clearTimeout(id);
       }
     }
-  }, [pyramid, exact, t, size, N, dpr, view, store]);
+  }, [pyramid, exact, vis, perPixel, t, size, N, dpr, view, store]);
 
   const allowed = useCallback((i: number, j: number) => {
     const s = store.getState();
@@ -185,7 +192,7 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
     if (h.cell) store.getState().lockAt({ q: h.cell.i, k: h.cell.j });
   };
 
-  const note = shown.exact ? 'exact weights of the zoomed window' : shown.f > 1 ? `max-pooled: each pixel shows the largest of ${shown.f}×${shown.f} cells` : null;
+  const note = shown.exact ? `exact weights of the zoomed window${shown.f > 1 ? `, each pixel the largest of ${shown.f}×${shown.f}` : ''}` : shown.f > 1 ? `max-pooled: each pixel shows the largest of ${shown.f}×${shown.f} cells` : null;
   return (
     <section className="view heatmap long-heatmap" aria-label="long-context attention heatmap">
       <header className="view-head">
@@ -208,4 +215,35 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
       {view ? <Legend colormap={cmap} scale={scale} label={mode === 'logWeights' ? 'log₁₀ weight' : 'weight'} note={note} /> : null}
     </section>
   );
+}
+
+/** A map level: `[P, Pc]` cells of f × f matrix cells each, covering rows [r0, r1) × columns [c0, c1). */
+interface Level {
+  f: number;
+  P: number;
+  Pc: number;
+  r0: number;
+  c0: number;
+  r1: number;
+  c1: number;
+  canvas: HTMLCanvasElement | OffscreenCanvas;
+}
+
+/**
+ * Draws the level cells under the visible window `w` with one drawImage. A level's last row or
+ * column may cover fewer than f matrix cells: the source rectangle takes only that fraction of
+ * it, so every cell lands exactly on its matrix cells.
+ */
+function drawLevel(ctx: CanvasRenderingContext2D, lv: Level, w: { r0: number; r1: number; c0: number; c1: number }, N: number, size: number, t: ZoomTransform): void {
+  const R0 = Math.max(0, Math.floor((w.r0 - lv.r0) / lv.f));
+  const R1 = Math.min(lv.P, Math.ceil((w.r1 - lv.r0) / lv.f));
+  const C0 = Math.max(0, Math.floor((w.c0 - lv.c0) / lv.f));
+  const C1 = Math.min(lv.Pc, Math.ceil((w.c1 - lv.c0) / lv.f));
+  if (R1 <= R0 || C1 <= C0) return;
+  const rEnd = Math.min(lv.r1, lv.r0 + R1 * lv.f);
+  const cEnd = Math.min(lv.c1, lv.c0 + C1 * lv.f);
+  const lastR = (rEnd - (lv.r0 + (R1 - 1) * lv.f)) / lv.f;
+  const lastC = (cEnd - (lv.c0 + (C1 - 1) * lv.f)) / lv.f;
+  const dest = cellRect(lv.r0 + R0 * lv.f, rEnd, lv.c0 + C0 * lv.f, cEnd, N, N, size, size, t);
+  ctx.drawImage(lv.canvas, C0, R0, C1 - C0 - 1 + lastC, R1 - R0 - 1 + lastR, dest.x, dest.y, dest.w, dest.h);
 }

@@ -75,6 +75,11 @@ export class Pyramid {
     return { f: lv.f, P: lv.P, Pc: lv.Pc, canvas: this.canvases[L]! };
   }
 
+  /** Bytes of the colour canvases made so far (RGBA, one pixel per level cell). */
+  get canvasBytes(): number {
+    return this.levels.reduce((a, lv, L) => a + (this.canvases[L] ? lv.P * lv.Pc * 4 : 0), 0);
+  }
+
   private levelF(L: number): number {
     return this.levels[L] ? this.levels[L].f : this.levels[0].f * 2 ** L;
   }
