@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 
 let env: Env;
 beforeAll(async () => {
-  env = await startEnv();
+  env = await startEnv('dist', { probe: true }); // the default-example test shows the background measurement
 });
 afterAll(async () => env?.close());
 

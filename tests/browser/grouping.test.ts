@@ -117,9 +117,9 @@ describe('grouped heads in Chromium', () => {
       await page.goto(`${env.url}?v=1&h=8&kv=8&method=kdgqa`);
       await painted(page);
       await methodShown(page, 'KDGQA');
-      // The background backend measurement keeps both cores busy (software WebGL/WebGPU) and
-      // frames are sparse until it ends: wait until its result is remembered.
-      await page.waitForFunction(() => localStorage.getItem('qkscope.fastestBackend') !== null, null, { timeout: 90_000 });
+      // No background backend measurement runs here (the test profile remembers WASM as the
+      // fastest, see setup.ts); while one runs, frames are too sparse to see the animation.
+      expect(await page.evaluate(() => localStorage.getItem('qkscope.fastestBackend'))).not.toBeNull();
       // Record every `d` the links take while the allocation changes (min-max → proportional).
       await page.evaluate(() => {
         const seen = new Set<string>();

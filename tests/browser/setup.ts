@@ -13,10 +13,24 @@ export interface Env {
   close: () => Promise<void>;
 }
 
-/** Serves the built app (or the built Storybook) and launches Debian's Chromium (see scripts/lib/browser.mjs). */
-export async function startEnv(dir: 'dist' | 'storybook-static' = 'dist'): Promise<Env> {
+/**
+ * Serves the built app (or the built Storybook) and launches Debian's Chromium (see
+ * scripts/lib/browser.mjs). Each launch has a fresh profile, where the app's first page would
+ * measure every backend in the background (software WebGL and WebGPU keep both cores busy for
+ * tens of seconds and slow the whole file); unless `probe` is set, the profile starts with
+ * WASM remembered as the fastest, which is what that measurement finds here.
+ */
+export async function startEnv(dir: 'dist' | 'storybook-static' = 'dist', opts: { probe?: boolean } = {}): Promise<Env> {
   const srv = await serveDist(process.cwd(), dir);
   const b = await launch();
+  if (!opts.probe)
+    await (b.context as BrowserContext).addInitScript(() => {
+      try {
+        if (!localStorage.getItem('qkscope.fastestBackend')) localStorage.setItem('qkscope.fastestBackend', 'wasm');
+      } catch {
+        // about:blank and other opaque origins have no storage
+      }
+    });
   return {
     url: srv.url as string,
     context: b.context as BrowserContext,

@@ -49,7 +49,7 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
   const table = useMemo(() => lut(cmap), [cmap]);
   const pyramid = useMemo(() => (view ? new Pyramid(view, scale, table) : null), [view, scale, table]);
   // The visible window and how many matrix cells fall on one device pixel.
-  const vis = visibleWindow(N, N, size, size, t).win;
+  const vis = useMemo(() => visibleWindow(N, N, size, size, t).win, [N, size, t]);
   const perPixel = Math.max(vis.r1 - vis.r0, vis.c1 - vis.c0) / (size * dpr);
   // The exact window's colours, max-pooled by k (a whole number of cells per pixel) when it
   // holds more cells than the plot has pixels; rebuilt only when k changes.
@@ -76,6 +76,8 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
 
   // Static layer: one drawImage from the pyramid level (or the exact window) per zoom frame.
   const [shown, setShown] = useState<{ f: number; exact: boolean }>({ f: 1, exact: false });
+  // Only a change re-renders (the legend's note): a new object every frame would loop.
+  const show = (f: number, exact: boolean) => setShown((p) => (p.f === f && p.exact === exact ? p : { f, exact }));
   useLayoutEffect(() => {
     const c = cells.current;
     if (!c) return;
@@ -92,11 +94,11 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
     // The exact window wherever it is finer than the pyramid's best level; the pyramid otherwise.
     if (covers && exact.k < pyramid.base.f) {
       drawLevel(ctx, { f: exact.k, P: exact.P, Pc: exact.Pc, r0: exact.win.r0, c0: exact.win.c0, r1: exact.win.r1, c1: exact.win.c1, canvas: exact.canvas }, w, N, size, t);
-      setShown({ f: exact.k, exact: true });
+      show(exact.k, true);
     } else {
       const lv = pyramid.level(perPixel);
       drawLevel(ctx, { ...lv, r0: 0, c0: 0, r1: N, c1: N }, w, N, size, t);
-      setShown({ f: lv.f, exact: false });
+      show(lv.f, false);
     }
     c.dataset.painted = String(Number(c.dataset.painted ?? 0) + 1);
     // The benchmark's "first full-view heatmap": the first frame with a computed map.
