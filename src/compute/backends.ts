@@ -21,7 +21,11 @@ function registerBackend(name: BackendName): Promise<void> {
       name === 'cpu'
         ? import('@tensorflow/tfjs-backend-cpu').then(() => undefined)
         : name === 'webgl'
-          ? import('@tensorflow/tfjs-backend-webgl').then(() => undefined)
+          ? import('@tensorflow/tfjs-backend-webgl').then(() => {
+              // Shapes as uniforms: one compiled program serves every shape of an op, instead of
+              // one per shape (each new N or block size compiled anew before).
+              tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true);
+            })
           : name === 'wasm'
             ? import('./browserBackends').then((m) => m.register())
             : import('./browserBackends').then((m) => m.registerWebgpu());
