@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, serveDist, haveChromium, CHROMIUM } from './lib/browser.mjs';
+import { benchPreflight, launch, serveDist } from './lib/browser.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
 // One part alone: the others are skipped (the cold load still runs: it is 3 s).
@@ -23,14 +23,7 @@ const d = 64;
 // Dense causal attention FLOPs use ALGORITHMS.md §0.7: 2·d·P + 2·dv·P over the P causal pairs.
 const SLOW_MS = 15_000; // a call slower than this skips the next (4× larger) size on that backend
 
-if (!haveChromium()) {
-  console.error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium).`);
-  process.exit(1);
-}
-if (!args['no-build']) {
-  const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-}
+benchPreflight(args);
 const results = { date: new Date().toISOString(), machine: `${process.platform} ${process.arch}`, H, d, attention: [], reference: [], draw: [], leaks: null, coldLoad: [], probe: null, appHover: null };
 const srv = await serveDist(process.cwd());
 const log = (s) => process.stdout.write(`${s}\n`);

@@ -10,22 +10,14 @@
 // 3. The foundation's path (the main page, dense maps read back whole) on the same text length,
 //    at the largest N it accepts.
 // Options: --no-build, --sizes=2048,4096,8192, --backends=wasm,webgl,webgpu,cpu
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, serveDist, haveChromium, CHROMIUM } from './lib/browser.mjs';
+import { benchPreflight, launch, serveDist } from './lib/browser.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? true]; }));
 const sizes = (args.sizes ?? '2048,4096,8192').split(',').map(Number);
 const backends = (args.backends ?? 'wasm,webgl,webgpu,cpu').split(',');
-if (!haveChromium()) {
-  console.error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium).`);
-  process.exit(1);
-}
-if (!args['no-build']) {
-  const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-}
+benchPreflight(args);
 const log = (s) => process.stdout.write(`${s}\n`);
 const MiB = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 const srv = await serveDist(process.cwd());

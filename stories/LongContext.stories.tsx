@@ -33,7 +33,7 @@ const meta = {
     docs: {
       description: {
         component:
-          'The long-context page (issue 9): the memory plan, the grid of every head and the zoomable heatmap, computed in tiles by the WebAssembly SIMD kernel in Web Workers (never a whole [H, N, N]). Zoom in with the wheel: below 2048 cells a side the exact weights of the window replace the pooled map. The stories use fewer tokens than the page\'s default of 8192 so that they open quickly.',
+          'The long-context page (issue 9): the memory plan, the grid of every head and the zoomable heatmap, computed in tiles by the WebAssembly SIMD kernel in Web Workers (never a whole [H, N, N]). Zoom in with the wheel: at 1024 cells a side or fewer the exact weights of the window replace the pooled map. The stories use fewer tokens than the page\'s default of 8192 so that they open quickly.',
       },
     },
   },

@@ -4,6 +4,7 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSy
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, normalize } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.QK_CHROMIUM || '/usr/bin/chromium';
@@ -11,6 +12,21 @@ export const CHROMIUM = process.env.QK_CHROMIUM || '/usr/bin/chromium';
 /** True when a Chromium binary is installed where we look for it. */
 export function haveChromium() {
   return existsSync(CHROMIUM);
+}
+
+/**
+ * What every benchmark script does first: stop with a clear message when Chromium is missing,
+ * and build the app unless `--no-build` was given.
+ */
+export function benchPreflight(args) {
+  if (!haveChromium()) {
+    console.error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium).`);
+    process.exit(1);
+  }
+  if (!args['no-build']) {
+    const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
 }
 
 /** Flags from TOOLCHAIN.md: WebGPU on (SwiftShader here), no background network. */

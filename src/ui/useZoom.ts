@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { ZOOM_EVENT } from './events';
 import { select, zoom, zoomIdentity, type ZoomBehavior } from 'd3';
 
 export interface ZoomState {
@@ -55,4 +56,20 @@ export function useZoom(
       if (el.current && behaviour.current) select(el.current).call(behaviour.current.scaleBy, factor);
     },
   };
+}
+
+/**
+ * Follows the page's zoom keys (+ − 0), sent as a window event so that views import nothing
+ * from the app: a factor zooms by it, 0 resets.
+ */
+export function useZoomKeys(zoom: { reset: () => void; zoomBy: (factor: number) => void }): void {
+  useEffect(() => {
+    const on = (e: Event) => {
+      const f = (e as CustomEvent<number>).detail;
+      if (f === 0) zoom.reset();
+      else zoom.zoomBy(f);
+    };
+    window.addEventListener(ZOOM_EVENT, on);
+    return () => window.removeEventListener(ZOOM_EVENT, on);
+  }, [zoom]);
 }

@@ -7,9 +7,6 @@ import { tokenize } from '../../core/tokenize';
 import type { LongMap, LongState, LongStore } from '../../state/longStore';
 import type { ImportedSource } from '../../io/types';
 
-/** Largest window (cells per side) computed exactly when the heatmap is zoomed in. */
-export const EXACT_WINDOW = 2048;
-
 export interface LongController {
   engine: LongEngine;
   /** Shows a Q/K dump's layers (the caller read and checked the file). */

@@ -2,8 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { cellAt, IDENTITY, visibleWindow, type ZoomTransform } from '../../core/layout';
 import { activeCell, marksFor } from '../../state/store';
 import { useQk, useQkStore } from '../../state/react';
-import { useZoom } from '../../ui/useZoom';
-import { ZOOM_EVENT } from '../../ui/events';
+import { useZoom, useZoomKeys } from '../../ui/useZoom';
 import { Segmented } from '../../ui/controls';
 import { useElementWidth } from '../../ui/useElementWidth';
 import { compareSpec, kvShown, shownArrays } from '../shared/mapSpec';
@@ -56,15 +55,7 @@ export function Heatmap({ maxSize = 620, compact = false }: { maxSize?: number; 
   // A new matrix size starts zoomed out.
   useEffect(() => zoom.reset(), [n, nk, size]); // eslint-disable-line react-hooks/exhaustive-deps
   // The page's + − 0 keys (a window event: the view imports nothing from the app).
-  useEffect(() => {
-    const on = (e: Event) => {
-      const f = (e as CustomEvent<number>).detail;
-      if (f === 0) zoom.reset();
-      else zoom.zoomBy(f);
-    };
-    window.addEventListener(ZOOM_EVENT, on);
-    return () => window.removeEventListener(ZOOM_EVENT, on);
-  }, [zoom]);
+  useZoomKeys(zoom);
 
   // Static layer: redrawn when the data, the mode or the zoom changes — never on hover.
   useLayoutEffect(() => {

@@ -3,8 +3,7 @@ import { useStore } from 'zustand';
 import { cellAt, cellRect, IDENTITY, visibleWindow, type ZoomTransform } from '../../core/layout';
 import { lut } from '../../core/colormap';
 import type { LongStore } from '../../state/longStore';
-import { useZoom } from '../../ui/useZoom';
-import { ZOOM_EVENT } from '../../ui/events';
+import { useZoom, useZoomKeys } from '../../ui/useZoom';
 import { prepareCanvas } from '../shared/paint';
 import { useElementWidth } from '../../ui/useElementWidth';
 import { Legend } from '../shared/Legend';
@@ -64,15 +63,7 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
 
   const zoom = useZoom(overlay, size, size, Math.max(1, (N * 24) / size), setT);
   useEffect(() => zoom.reset(), [N, size]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    const on = (e: Event) => {
-      const f = (e as CustomEvent<number>).detail;
-      if (f === 0) zoom.reset();
-      else zoom.zoomBy(f);
-    };
-    window.addEventListener(ZOOM_EVENT, on);
-    return () => window.removeEventListener(ZOOM_EVENT, on);
-  }, [zoom]);
+  useZoomKeys(zoom);
 
   // Static layer: one drawImage from the pyramid level (or the exact window) per zoom frame.
   const [shown, setShown] = useState<{ f: number; exact: boolean }>({ f: 1, exact: false });
