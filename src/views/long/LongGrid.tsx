@@ -4,7 +4,7 @@ import { lut } from '../../core/colormap';
 import { poolBy } from '../../core/longPlan';
 import type { LongMap, LongStore } from '../../state/longStore';
 import { prepareCanvas } from '../shared/paint';
-import { longScale, mapRgba } from './levels';
+import { longScale, mapCanvas } from './levels';
 
 /**
  * Every head of the layer at the grid's resolution (max-pooled again to the tile's pixels, so
@@ -47,9 +47,7 @@ function Tile({ map, tile, mode, cmap, N }: { map: LongMap | null; tile: number;
     ctx.fillStyle = '#ececf0';
     ctx.fillRect(0, 0, c.width, c.height);
     if (!pooled) return;
-    const rgba = mapRgba(pooled.map, pooled.P, pooled.Pc, longScale(mode, pooled.map, N), lut(cmap));
-    const src = new OffscreenCanvas(pooled.Pc, pooled.P);
-    (src.getContext('2d') as OffscreenCanvasRenderingContext2D).putImageData(new ImageData(rgba, pooled.Pc, pooled.P), 0, 0);
+    const src = mapCanvas(pooled.map, pooled.P, pooled.Pc, longScale(mode, pooled.map, N), lut(cmap));
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(src, 0, 0, c.width, c.height);
   }, [pooled, tile, dpr, mode, cmap, N]);

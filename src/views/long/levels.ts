@@ -27,11 +27,19 @@ export function mapRgba(map: Float32Array, P: number, Pc: number, scale: ValueSc
   return out;
 }
 
-/** A canvas holding a map's colours (drawn scaled by the views, never re-rasterized per frame). */
+/**
+ * A canvas holding a map's colours (drawn scaled by the views, never re-rasterized per frame).
+ * Coloured in strips of 64 rows through one small buffer: a whole-map RGBA array (4 MiB for
+ * 1024²) would be garbage the moment it is put, and raise the page's peak memory.
+ */
 export function mapCanvas(map: Float32Array, P: number, Pc: number, scale: ValueScale, lut: Lut): HTMLCanvasElement | OffscreenCanvas {
   const c = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(Pc, P) : Object.assign(document.createElement('canvas'), { width: Pc, height: P });
   const ctx = c.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
-  ctx.putImageData(new ImageData(mapRgba(map, P, Pc, scale, lut), Pc, P), 0, 0);
+  const STRIP = 64;
+  for (let r0 = 0; r0 < P; r0 += STRIP) {
+    const rows = Math.min(STRIP, P - r0);
+    ctx.putImageData(new ImageData(mapRgba(map.subarray(r0 * Pc, (r0 + rows) * Pc), rows, Pc, scale, lut), Pc, rows), 0, r0);
+  }
   return c;
 }
 
@@ -73,6 +81,14 @@ export class Pyramid {
     const lv = this.levels[L];
     this.canvases[L] ??= mapCanvas(lv.map, lv.P, lv.Pc, this.scale, this.lut);
     return { f: lv.f, P: lv.P, Pc: lv.Pc, canvas: this.canvases[L]! };
+  }
+
+  /** Makes every level's canvas now (after the first frame), so that no zoom frame has to. */
+  prepare(): void {
+    for (let cpp = this.base.f; ; cpp *= 2) {
+      const lv = this.level(cpp);
+      if (lv.P <= 1) break;
+    }
   }
 
   /** Bytes of the colour canvases made so far (RGBA, one pixel per level cell). */
