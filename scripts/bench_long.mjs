@@ -85,6 +85,9 @@ for (const N of sizes) {
   const base = await probe.mem();
   await page.goto(`${srv.url}?long=${N}`);
   const probe2 = await memoryProbe(b.context, page);
+  // The page's own footprint before any Q, K or map exists: its code, React and the DOM.
+  await page.waitForFunction(() => !!window.__qkLong, null, { polling: 5 });
+  const appBase = await probe2.mem();
   await page.waitForFunction(() => performance.getEntriesByName('qk:long-first-paint').length > 0 && performance.getEntriesByName('qk:long-grid').length > 0 && !window.__qkLong.store.getState().job);
   const peak = Math.max(await probe2.stop(), await probe.stop().catch(() => 0));
   const t = await page.evaluate(() => {
@@ -130,10 +133,11 @@ for (const N of sizes) {
   // behind the heatmap (the pyramid levels built while zooming, the exact window).
   const canvasBytes = await page.evaluate(() => [...document.querySelectorAll('canvas')].reduce((a, c) => a + c.width * c.height * 4, 0) + Number(document.querySelector('[data-testid=long-cells]').dataset.canvasBytes ?? 0));
   const visible = t.plan.viewBytes + t.plan.gridBytes;
-  const r = { N, H: 8, d: 64, ...t, zoom, hover, baseBytes: base, peakBytes: peak, visibleMapBytes: visible, canvasBytes };
+  const qk = t.plan.inputBytes / (1 + t.workers);
+  const r = { N, H: 8, d: 64, ...t, zoom, hover, baseBytes: base, appBaseBytes: appBase, peakBytes: peak, visibleMapBytes: visible, canvasBytes, peakOverVisible: (peak - appBase - qk) / visible };
   results.page.push(r);
   log(`long page N=${N} (H=8, d=64, ${t.workers} workers, kernel ${t.kernel}): first full-view heatmap ${t.firstMs.toFixed(0)} ms after navigation (head ${t.viewComputeMs.toFixed(0)} ms of it), grid of all heads at ${t.gridMs.toFixed(0)} ms (${t.gridComputeMs.toFixed(0)} ms to compute); zoom frame median ${zoom.medianMs.toFixed(1)} ms (max ${zoom.maxMs.toFixed(1)}; drawing ${zoom.drawMedianMs.toFixed(2)} ms); hover median ${hover.medianMs.toFixed(2)} ms (max ${hover.maxMs.toFixed(2)})`);
-  log(`  memory N=${N}: page peak ${MiB(peak)} (${MiB(peak - base)} above the empty page) of which Q and K ${MiB((t.plan.inputBytes * 1) / (1 + t.workers))}; visible maps need ${MiB(visible)} (values and RGBA); peak above the empty page minus Q and K = ${((peak - base - t.plan.inputBytes / (1 + t.workers)) / visible).toFixed(2)}× the visible maps; each worker holds Q and K (${MiB(t.plan.inputBytes / (1 + t.workers))}) and ${MiB(t.kernelMemory / t.workers)} of kernel memory; GPU: none for compute, ${MiB(canvasBytes)} of canvases (${(canvasBytes / visible).toFixed(2)}× the visible maps); dense [H, N, N] maps would be ${MiB(t.plan.denseBytes)}`);
+  log(`  memory N=${N}: page peak ${MiB(peak)} (${MiB(peak - base)} above the empty page) of which Q and K ${MiB((t.plan.inputBytes * 1) / (1 + t.workers))}; visible maps need ${MiB(visible)} (values and RGBA); peak above the empty page minus Q and K = ${((peak - base - qk) / visible).toFixed(2)}× the visible maps; the page itself (code, React, DOM) took ${MiB(appBase - base)} before any tensor, and the peak above that, minus Q and K, is ${r.peakOverVisible.toFixed(2)}× the visible maps; each worker holds Q and K (${MiB(t.plan.inputBytes / (1 + t.workers))}) and ${MiB(t.kernelMemory / t.workers)} of kernel memory; GPU: none for compute, ${MiB(canvasBytes)} of canvases (${(canvasBytes / visible).toFixed(2)}× the visible maps); dense [H, N, N] maps would be ${MiB(t.plan.denseBytes)}`);
   await b.close();
 }
 
