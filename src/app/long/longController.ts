@@ -163,8 +163,8 @@ export function startLongController(store: LongStore, opts: { engine?: LongEngin
             store.getState().set({ job: null, notice: 'Cancelled: the maps on screen are the last ones computed.' });
             again = false;
           } else {
+            // A change made while the failed step ran still gets its turn.
             store.getState().set({ job: null, error: (e as Error).message });
-            again = false;
           }
         }
       } while (again && !stopped);

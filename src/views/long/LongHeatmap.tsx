@@ -60,7 +60,7 @@ export function LongHeatmap({ store, maxSize = 640 }: { store: LongStore; maxSiz
   // holds more cells than the plot has pixels; rebuilt only when k changes.
   const k = Math.max(1, Math.ceil(perPixel - 1e-9));
   const exact = useMemo(() => {
-    if (!win || !view) return null;
+    if (!win || !view || k >= view.f) return null; // the pyramid is as fine there
     const rows = win.r1 - win.r0;
     const cols = win.c1 - win.c0;
     const p = k > 1 ? poolBy(win.data, rows, cols, k) : { map: win.data, P: rows, Pc: cols };
