@@ -60,17 +60,27 @@ export function LongPage({ store, controller }: { store: LongStore; controller: 
     if (timer.current) clearTimeout(timer.current);
     timer.current = setTimeout(() => setSyn({ text: t.trim() ? t.slice(0, 400_000) : null }), 400);
   };
+  // A file being read: Cancel stops the read (the workers are not involved yet).
+  const reading = useRef<AbortController | null>(null);
   const onFile = async (f: File | undefined) => {
     if (!f) return;
     setFileError(null);
+    const abort = new AbortController();
+    reading.current = abort;
     try {
-      const bytes = await readBlob(f, (read, total) => store.getState().set({ job: { label: `Reading ${f.name}`, done: read, total } }));
+      const bytes = await readBlob(f, (read, total) => store.getState().set({ job: { label: `Reading ${f.name}`, done: read, total } }), abort.signal);
       store.getState().set({ job: null });
       controller.openDump(importLongTensors(bytes, f.name));
     } catch (e) {
       store.getState().set({ job: null });
-      setFileError((e as Error).message); // what was on screen stays
+      setFileError(abort.signal.aborted ? `Reading ${f.name} was cancelled; the maps on screen stay.` : (e as Error).message); // what was on screen stays
+    } finally {
+      if (reading.current === abort) reading.current = null;
     }
+  };
+  const onCancel = () => {
+    if (reading.current) reading.current.abort();
+    else controller.cancel();
   };
 
   return (
@@ -157,7 +167,7 @@ export function LongPage({ store, controller }: { store: LongStore; controller: 
           {s.job ? (
             <div className="long-job" role="status" data-testid="long-job">
               <span>{s.job.label}</span> <progress max={s.job.total || 1} value={s.job.done} aria-label={s.job.label} />{' '}
-              <button onClick={() => controller.cancel()} data-testid="long-cancel">
+              <button onClick={onCancel} data-testid="long-cancel">
                 Cancel
               </button>
             </div>

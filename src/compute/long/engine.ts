@@ -95,8 +95,6 @@ export class LongEngine {
   private readonly useWorkers: boolean;
   /** What the last request measured: kernel variant, worker time and the kernels' memory. */
   last = { variant: '', ms: 0, memory: 0 };
-  /** What computed the last pooled request ('kernel' or a tfjs backend). */
-  lastBackend = 'kernel';
 
   constructor(opts: { workers?: number; inPage?: boolean } = {}) {
     this.useWorkers = !opts.inPage && typeof Worker !== 'undefined';
@@ -141,10 +139,6 @@ export class LongEngine {
     this.sent = null;
   }
 
-  get hasInputs(): boolean {
-    return !!this.inputs;
-  }
-
   /**
    * Max-pooled maps of `heads` at pool factor `f` (f = 1: the exact weights), with each query
    * row's stats. `onProgress(done, total)` counts pooled rows.
@@ -182,7 +176,6 @@ export class LongEngine {
       }
     }
     this.last = { variant: replies[0].variant, ms: Math.max(...replies.map((r) => r.ms)), memory: replies.reduce((a, r) => a + r.memory, 0) };
-    this.lastBackend = replies[0].backend ?? 'kernel';
     onProgress?.(total, total);
     return out;
   }
